@@ -1,0 +1,3 @@
+//! infernet-miner: a mining, model-serving Infernet node.
+//!
+//! (Filled in by a later issue.)
