@@ -16,9 +16,10 @@
 //! It does not touch the network or the chain: callers pass the context string and the chain
 //! id of everything they sign, and decide what goes in HPKE's `info` and `aad`.
 //! Every construction is written down byte by byte in `specs/crypto.md`, and
-//! `specs/vectors/*.json` are generated from this crate.
+//! `specs/vectors/*.json` are generated from this crate (see [`vectors`]).
 
 pub mod address;
+pub mod aead;
 pub mod domain;
 pub mod hash;
 mod hex_serde;
@@ -29,6 +30,7 @@ pub mod reply;
 mod rng;
 pub mod seal;
 pub mod sign;
+pub mod vectors;
 
 pub use address::{Address, AddressError};
 pub use hash::{Hash, HashParseError};

@@ -112,6 +112,19 @@ impl ReplySecret {
     pub fn diffie_hellman(&self, peer: &ReplyPublicKey) -> Zeroizing<[u8; 32]> {
         Zeroizing::new(x25519_dalek::x25519(self.0, peer.0))
     }
+
+    /// X25519 that refuses an all-zero output (a small-order peer key), as RFC 9180 §7.1.4
+    /// requires; the check is constant time.
+    pub fn diffie_hellman_checked(
+        &self,
+        peer: &ReplyPublicKey,
+    ) -> Result<Zeroizing<[u8; 32]>, crate::SealError> {
+        let out = self.diffie_hellman(peer);
+        if bool::from(subtle::ConstantTimeEq::ct_eq(&out[..], &[0u8; 32][..])) {
+            return Err(crate::SealError::ZeroSharedSecret);
+        }
+        Ok(out)
+    }
 }
 
 impl fmt::Debug for ReplySecret {

@@ -11,12 +11,9 @@
 //! whose API cannot take a given ephemeral secret (needed for deterministic vectors) and panics
 //! on over-long `info`.
 
-use chacha20poly1305::ChaCha20Poly1305;
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use hkdf::Hkdf;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::reply::{ReplyPublicKey, ReplySecret};
@@ -37,8 +34,31 @@ const NH: usize = 32;
 
 /// `"KEM" || I2OSP(kem_id, 2)`.
 const KEM_SUITE_ID: [u8; 5] = [b'K', b'E', b'M', 0x00, 0x20];
-/// `"HPKE" || I2OSP(kem_id, 2) || I2OSP(kdf_id, 2) || I2OSP(aead_id, 2)`.
-const HPKE_SUITE_ID: [u8; 10] = [b'H', b'P', b'K', b'E', 0x00, 0x20, 0x00, 0x01, 0x00, 0x03];
+/// AEAD id of the export-only mode (no encryption; RFC 9180 §5.3).
+pub const EXPORT_ONLY_AEAD_ID: u16 = 0xffff;
+
+/// The AEAD of an HPKE context.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AeadMode {
+    /// ChaCha20-Poly1305 (0x0003): the sealed box.
+    ChaCha20Poly1305,
+    /// Export-only (0xFFFF): the context only derives exporter secrets.
+    ExportOnly,
+}
+
+impl AeadMode {
+    /// `"HPKE" || I2OSP(kem_id, 2) || I2OSP(kdf_id, 2) || I2OSP(aead_id, 2)`.
+    fn suite_id(self) -> [u8; 10] {
+        let aead = match self {
+            AeadMode::ChaCha20Poly1305 => AEAD_ID,
+            AeadMode::ExportOnly => EXPORT_ONLY_AEAD_ID,
+        }
+        .to_be_bytes();
+        let [k0, k1] = KEM_ID.to_be_bytes();
+        let [f0, f1] = KDF_ID.to_be_bytes();
+        [b'H', b'P', b'K', b'E', k0, k1, f0, f1, aead[0], aead[1]]
+    }
+}
 
 /// A sealed message: the encapsulated ephemeral public key and the ciphertext (with its tag).
 /// Serialized with both fields as hex.
@@ -78,6 +98,12 @@ pub enum SealError {
         /// 255 × 32.
         max: usize,
     },
+    /// The plaintext is beyond ChaCha20-Poly1305's limit (256 GiB).
+    #[error("plaintext too long for ChaCha20-Poly1305")]
+    PlaintextTooLong,
+    /// Seal or open on an export-only context.
+    #[error("this HPKE context is export-only: it cannot seal or open")]
+    ExportOnly,
     /// The context's sequence number is exhausted (2^96 − 1 messages).
     #[error("HPKE context message limit reached")]
     MessageLimit,
@@ -163,11 +189,7 @@ pub fn derive_key_pair(ikm: &[u8]) -> ReplySecret {
 }
 
 fn dh(sk: &ReplySecret, pk: &[u8; 32]) -> Result<Zeroizing<[u8; 32]>, SealError> {
-    let out = sk.diffie_hellman(&ReplyPublicKey(*pk));
-    if bool::from(out.ct_eq(&[0u8; 32])) {
-        return Err(SealError::ZeroSharedSecret);
-    }
-    Ok(out)
+    sk.diffie_hellman_checked(&ReplyPublicKey(*pk))
 }
 
 fn extract_and_expand(
@@ -197,6 +219,9 @@ pub struct Context {
     base_nonce: [u8; NN],
     exporter_secret: [u8; NH],
     seq: u128,
+    suite_id: [u8; 10],
+    #[zeroize(skip)]
+    aead: AeadMode,
 }
 
 impl std::fmt::Debug for Context {
@@ -210,6 +235,7 @@ impl std::fmt::Debug for Context {
 impl Context {
     fn key_schedule(
         mode: Mode<'_>,
+        aead: AeadMode,
         shared_secret: &[u8; 32],
         info: &[u8],
     ) -> Result<Self, SealError> {
@@ -221,38 +247,32 @@ impl Context {
         if !consistent {
             return Err(SealError::InconsistentPsk);
         }
-        let psk_id_hash = labeled_extract(&HPKE_SUITE_ID, b"", b"psk_id_hash", psk_id);
-        let info_hash = labeled_extract(&HPKE_SUITE_ID, b"", b"info_hash", info);
+        let suite_id = aead.suite_id();
+        let psk_id_hash = labeled_extract(&suite_id, b"", b"psk_id_hash", psk_id);
+        let info_hash = labeled_extract(&suite_id, b"", b"info_hash", info);
         let mut ksc = [0u8; 1 + 2 * NH];
         ksc[0] = mode.id();
         ksc[1..1 + NH].copy_from_slice(&psk_id_hash[..]);
         ksc[1 + NH..].copy_from_slice(&info_hash[..]);
-        let secret = labeled_extract(&HPKE_SUITE_ID, shared_secret, b"secret", psk);
+        let secret = labeled_extract(&suite_id, shared_secret, b"secret", psk);
         let mut ctx = Context {
             key: [0; NK],
             base_nonce: [0; NN],
             exporter_secret: [0; NH],
             seq: 0,
+            suite_id,
+            aead,
         };
-        labeled_expand(&HPKE_SUITE_ID, &secret, b"key", &ksc, &mut ctx.key)?;
-        labeled_expand(
-            &HPKE_SUITE_ID,
-            &secret,
-            b"base_nonce",
-            &ksc,
-            &mut ctx.base_nonce,
-        )?;
-        labeled_expand(
-            &HPKE_SUITE_ID,
-            &secret,
-            b"exp",
-            &ksc,
-            &mut ctx.exporter_secret,
-        )?;
+        labeled_expand(&suite_id, &secret, b"key", &ksc, &mut ctx.key)?;
+        labeled_expand(&suite_id, &secret, b"base_nonce", &ksc, &mut ctx.base_nonce)?;
+        labeled_expand(&suite_id, &secret, b"exp", &ksc, &mut ctx.exporter_secret)?;
         Ok(ctx)
     }
 
     fn nonce(&self) -> Result<[u8; NN], SealError> {
+        if self.aead == AeadMode::ExportOnly {
+            return Err(SealError::ExportOnly);
+        }
         if self.seq >= (1u128 << 96) - 1 {
             return Err(SealError::MessageLimit);
         }
@@ -267,15 +287,8 @@ impl Context {
     /// Encrypts the next message (sender role) and advances the sequence number.
     pub fn seal(&mut self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, SealError> {
         let nonce = self.nonce()?;
-        let ct = ChaCha20Poly1305::new(&self.key.into())
-            .encrypt(
-                &nonce.into(),
-                Payload {
-                    msg: plaintext,
-                    aad,
-                },
-            )
-            .map_err(|_| SealError::MessageLimit)?;
+        let ct = crate::aead::encrypt(&self.key, &nonce, aad, plaintext)
+            .map_err(|_| SealError::PlaintextTooLong)?;
         self.seq += 1;
         Ok(ct)
     }
@@ -283,17 +296,10 @@ impl Context {
     /// Decrypts the next message (receiver role) and advances the sequence number.
     pub fn open(&mut self, aad: &[u8], ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>, SealError> {
         let nonce = self.nonce()?;
-        let pt = ChaCha20Poly1305::new(&self.key.into())
-            .decrypt(
-                &nonce.into(),
-                Payload {
-                    msg: ciphertext,
-                    aad,
-                },
-            )
+        let pt = crate::aead::decrypt(&self.key, &nonce, aad, ciphertext)
             .map_err(|_| SealError::DecryptionFailed)?;
         self.seq += 1;
-        Ok(Zeroizing::new(pt))
+        Ok(pt)
     }
 
     /// HPKE `Export(exporter_context, L)`: `L` (at most 8160) bytes bound to this context.
@@ -304,7 +310,7 @@ impl Context {
     ) -> Result<Zeroizing<Vec<u8>>, SealError> {
         let mut out = Zeroizing::new(vec![0u8; len]);
         labeled_expand(
-            &HPKE_SUITE_ID,
+            &self.suite_id,
             &self.exporter_secret,
             b"sec",
             exporter_context,
@@ -319,6 +325,7 @@ impl Context {
 /// for test vectors.
 pub fn setup_sender(
     mode: Mode<'_>,
+    aead: AeadMode,
     recipient: &ReplyPublicKey,
     ephemeral: &ReplySecret,
     info: &[u8],
@@ -326,19 +333,20 @@ pub fn setup_sender(
     let enc = ephemeral.public_key().0;
     let dh = dh(ephemeral, &recipient.0)?;
     let ss = extract_and_expand(&dh, &enc, &recipient.0)?;
-    Ok((enc, Context::key_schedule(mode, &ss, info)?))
+    Ok((enc, Context::key_schedule(mode, aead, &ss, info)?))
 }
 
 /// RFC 9180 `SetupBaseR`/`SetupPSKR`: the receiver context for `enc`.
 pub fn setup_receiver(
     mode: Mode<'_>,
+    aead: AeadMode,
     recipient: &ReplySecret,
     enc: &[u8; 32],
     info: &[u8],
 ) -> Result<Context, SealError> {
     let dh = dh(recipient, enc)?;
     let ss = extract_and_expand(&dh, enc, &recipient.public_key().0)?;
-    Context::key_schedule(mode, &ss, info)
+    Context::key_schedule(mode, aead, &ss, info)
 }
 
 /// Seals `plaintext` to `recipient` (base mode, single shot, fresh ephemeral key).
@@ -362,7 +370,13 @@ pub fn seal_with_ephemeral(
     aad: &[u8],
     plaintext: &[u8],
 ) -> Result<SealedBox, SealError> {
-    let (enc, mut ctx) = setup_sender(Mode::Base, recipient, ephemeral, info)?;
+    let (enc, mut ctx) = setup_sender(
+        Mode::Base,
+        AeadMode::ChaCha20Poly1305,
+        recipient,
+        ephemeral,
+        info,
+    )?;
     let ciphertext = ctx.seal(aad, plaintext)?;
     Ok(SealedBox { enc, ciphertext })
 }
@@ -374,7 +388,13 @@ pub fn open(
     aad: &[u8],
     sealed: &SealedBox,
 ) -> Result<Zeroizing<Vec<u8>>, SealError> {
-    let mut ctx = setup_receiver(Mode::Base, recipient, &sealed.enc, info)?;
+    let mut ctx = setup_receiver(
+        Mode::Base,
+        AeadMode::ChaCha20Poly1305,
+        recipient,
+        &sealed.enc,
+        info,
+    )?;
     ctx.open(aad, &sealed.ciphertext)
 }
 
@@ -389,7 +409,13 @@ pub fn export_sender(
     let mut eph = [0u8; 32];
     crate::rng::fill(&mut eph)?;
     let eph = ReplySecret::from_bytes(eph);
-    let (enc, ctx) = setup_sender(Mode::Base, recipient, &eph, info)?;
+    let (enc, ctx) = setup_sender(
+        Mode::Base,
+        AeadMode::ChaCha20Poly1305,
+        recipient,
+        &eph,
+        info,
+    )?;
     Ok((enc, ctx.export(exporter_context, len)?))
 }
 
@@ -401,7 +427,8 @@ pub fn export_receiver(
     exporter_context: &[u8],
     len: usize,
 ) -> Result<Zeroizing<Vec<u8>>, SealError> {
-    setup_receiver(Mode::Base, recipient, enc, info)?.export(exporter_context, len)
+    setup_receiver(Mode::Base, AeadMode::ChaCha20Poly1305, recipient, enc, info)?
+        .export(exporter_context, len)
 }
 
 #[cfg(test)]
@@ -487,6 +514,7 @@ mod tests {
                 psk: b"",
                 psk_id: b"id",
             },
+            AeadMode::ChaCha20Poly1305,
             &sk.public_key(),
             &eph,
             b"",

@@ -69,6 +69,14 @@ impl Signature {
     pub const fn as_bytes(&self) -> &[u8; 64] {
         &self.0
     }
+
+    /// Reads a signature from a slice, which must be exactly 64 bytes.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, SignatureError> {
+        bytes
+            .try_into()
+            .map(Signature)
+            .map_err(|_| SignatureError::WrongLength(bytes.len()))
+    }
 }
 
 impl fmt::Debug for Signature {
@@ -101,6 +109,9 @@ pub enum SignatureError {
         "signature does not verify (wrong key, context, chain id or message, or a non-strict signature)"
     )]
     Invalid,
+    /// A signature is 64 bytes.
+    #[error("a signature is 64 bytes, got {0}")]
+    WrongLength(usize),
     /// Item `index` of a batch failed (see [`verify_batch`]).
     #[error("signature {index} of the batch is invalid: {source}")]
     BatchItem {
