@@ -1,0 +1,483 @@
+//! Consensus errors: one variant per numbered rule of `specs/protocol.md`.
+//!
+//! Enumerating [`BlockError`] and [`TxError`] enumerates the rules; each variant's doc names
+//! its rule id. [`StateError`] is the one error that is not a rule: the state backend failed,
+//! and the block is neither valid nor invalid.
+
+use infernet_crypto::Hash;
+use infernet_types::{Address, Amount, Height};
+
+/// A failure of the state backend behind a [`crate::StateView`] (I/O, corruption). Not a
+/// consensus verdict: a block that hits it must be retried, not marked invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StateError {
+    /// The backend could not read a value.
+    #[error("state backend failed: {0}")]
+    Backend(String),
+    /// A stored value could not be decoded.
+    #[error("stored state for {key} is corrupt: {reason}")]
+    Corrupt {
+        /// The key whose value failed to decode (display form).
+        key: String,
+        /// What the decoder reported.
+        reason: String,
+    },
+}
+
+/// Why a block is invalid (or, for [`BlockError::State`], could not be checked).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlockError {
+    /// the encoded block is larger than `limits.max_block_bytes`.
+    #[error("R-001: block is {size} bytes, the limit is {max}")]
+    BlockTooLarge {
+        /// Encoded size.
+        size: usize,
+        /// The chain spec's limit.
+        max: u64,
+    },
+    /// the header version is not one this implementation knows.
+    #[error("R-002: header version {version} is not supported (expected {expected})")]
+    UnsupportedVersion {
+        /// The header's version.
+        version: u32,
+        /// The supported version.
+        expected: u32,
+    },
+    /// the height is not the parent's height plus one.
+    #[error("R-003: block height {got}, expected {expected} (parent height + 1)")]
+    WrongHeight {
+        /// Parent height + 1.
+        expected: Height,
+        /// The header's height.
+        got: Height,
+    },
+    /// `prev_hash` is not the hash of the parent the block is applied to.
+    #[error("R-004: block builds on {got}, but its parent is {expected}")]
+    WrongParent {
+        /// The parent's hash.
+        expected: Hash,
+        /// The header's `prev_hash`.
+        got: Hash,
+    },
+    /// the header's target is not the one the difficulty rule requires.
+    #[error("R-005: header target {got} differs from the required target {expected}")]
+    WrongTarget {
+        /// The ASERT target (hex).
+        expected: String,
+        /// The header's target (hex).
+        got: String,
+    },
+    /// the PoW hash is above the target.
+    #[error("R-006: proof of work hash {pow_hash} is above the target")]
+    InsufficientWork {
+        /// The header's PoW hash.
+        pow_hash: Hash,
+    },
+    /// the timestamp is not above the median of the last 11 blocks.
+    #[error("R-007: timestamp {timestamp} is not above the median time past {median}")]
+    TimestampTooOld {
+        /// The header's timestamp.
+        timestamp: u64,
+        /// The median time past.
+        median: u64,
+    },
+    /// the timestamp is more than 2 minutes ahead of the node's clock.
+    #[error(
+        "R-008: timestamp {timestamp} is more than 120 s ahead of local time (limit {limit}); retry later"
+    )]
+    TimestampInFuture {
+        /// The header's timestamp.
+        timestamp: u64,
+        /// `now + 120`.
+        limit: u64,
+    },
+    /// the header's `tx_root` does not commit to the block's coinbase and transactions.
+    #[error("R-009: tx_root {header} does not match the block's transactions ({computed})")]
+    TxRootMismatch {
+        /// The header's value.
+        header: Hash,
+        /// The value computed from the body.
+        computed: Hash,
+    },
+    /// the header's `state_root` is not the root of the post-state.
+    #[error("R-010: state_root {header} does not match the state after the block ({computed})")]
+    StateRootMismatch {
+        /// The header's value.
+        header: Hash,
+        /// The value computed by applying the block.
+        computed: Hash,
+    },
+    /// the coinbase amount is not the block reward plus the block's fees.
+    #[error("R-011: coinbase pays {got}, but reward + fees = {expected}")]
+    CoinbaseAmount {
+        /// Block reward + fees.
+        expected: Amount,
+        /// The coinbase's amount.
+        got: Amount,
+    },
+    /// the block carries more `SubmitJob` transactions than `limits.max_jobs_per_block`.
+    #[error("R-012: block has {count} SubmitJob transactions, the limit is {max}")]
+    TooManyJobs {
+        /// Number of SubmitJob transactions.
+        count: u64,
+        /// The chain spec's limit.
+        max: u64,
+    },
+    /// the same transaction appears twice in the block.
+    #[error("R-013: transaction {txid} appears more than once in the block")]
+    DuplicateTransaction {
+        /// The repeated txid.
+        txid: Hash,
+    },
+    /// the fees or the coinbase overflow `u64`.
+    #[error("R-014: the block's fees plus reward overflow")]
+    RewardOverflow,
+    /// the genesis block differs from the one the chain spec defines.
+    #[error("R-015: genesis block {got} differs from the chain spec's genesis {expected}")]
+    GenesisMismatch {
+        /// Hash of the spec's genesis block.
+        expected: Hash,
+        /// Hash of the block offered as genesis.
+        got: Hash,
+    },
+    /// the coinbase's height is not the block's height.
+    #[error("R-016: coinbase is for height {got}, the block is at {expected}")]
+    CoinbaseHeight {
+        /// The block's height.
+        expected: Height,
+        /// The coinbase's height.
+        got: Height,
+    },
+    /// A transaction of the block breaks a rule (R-020 and above).
+    #[error("transaction {index} ({txid}) is invalid: {source}")]
+    Tx {
+        /// Position of the transaction in `block.txs`.
+        index: usize,
+        /// Its txid.
+        txid: Hash,
+        /// The rule it breaks.
+        #[source]
+        source: TxError,
+    },
+    /// The state backend failed; the block was not judged.
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+impl BlockError {
+    /// Whether the block might become valid later (only R-008 and backend failures): a node
+    /// should not remember such a block as invalid.
+    pub fn is_temporary(&self) -> bool {
+        matches!(
+            self,
+            BlockError::TimestampInFuture { .. } | BlockError::State(_)
+        )
+    }
+}
+
+/// Why a transaction is invalid (against the stateless rules or the state it is applied to).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TxError {
+    /// the encoded signed transaction is larger than `limits.max_tx_bytes`.
+    #[error("R-020: transaction is {size} bytes, the limit is {max}")]
+    TxTooLarge {
+        /// Encoded size.
+        size: usize,
+        /// The chain spec's limit.
+        max: u64,
+    },
+    /// the signature does not verify for the sender over this chain's signing bytes.
+    #[error("R-021: signature does not verify for sender {sender} on this chain")]
+    BadSignature {
+        /// The claimed sender.
+        sender: Address,
+    },
+    /// the fee is below `encoded size × min_fee_per_byte`.
+    #[error("R-022: fee {fee} is below the minimum {min} for this transaction's size")]
+    FeeTooLow {
+        /// The transaction's fee.
+        fee: Amount,
+        /// The minimum fee.
+        min: Amount,
+    },
+    /// a variable-size field is over its chain-spec limit.
+    #[error("R-023: field `{field}` has length {len}, the limit is {max}")]
+    FieldTooLarge {
+        /// The field.
+        field: &'static str,
+        /// Its length (bytes or items).
+        len: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// the nonce is not the sender's next nonce.
+    #[error("R-030: nonce {got}, but the sender's next nonce is {expected}")]
+    BadNonce {
+        /// The account's next nonce.
+        expected: u64,
+        /// The transaction's nonce.
+        got: u64,
+    },
+    /// the sender cannot pay the fee plus what the transaction debits.
+    #[error("R-031: sender needs {needed} but has {available}")]
+    InsufficientBalance {
+        /// Fee plus debits.
+        needed: Amount,
+        /// The sender's balance.
+        available: Amount,
+    },
+    /// an amount computation overflows `u64` (or a counter overflows).
+    #[error("R-032: amount arithmetic overflows in {what}")]
+    Overflow {
+        /// The computation that overflowed.
+        what: &'static str,
+    },
+    /// a transfer of zero.
+    #[error("R-040: transfer amount must be above zero")]
+    ZeroTransfer,
+    /// the model id is already registered.
+    #[error("R-041: model {model} is already registered")]
+    ModelExists {
+        /// The model id.
+        model: Hash,
+    },
+    /// the royalty is above `max_royalty_bps`.
+    #[error("R-042: royalty {bps} bps is above the chain's maximum {max} bps")]
+    RoyaltyTooHigh {
+        /// The requested royalty.
+        bps: u16,
+        /// The chain spec's maximum.
+        max: u16,
+    },
+    /// the parent model of a fork is not registered.
+    #[error("R-043: parent model {model} is not registered")]
+    UnknownParentModel {
+        /// The parent id.
+        model: Hash,
+    },
+    /// a fork's parent share is above 10,000 bps.
+    #[error("R-044: parent share {bps} bps is above 10000")]
+    ParentShareTooHigh {
+        /// The requested share.
+        bps: u16,
+    },
+    /// the sender is already a registered (active or unbonding) miner.
+    #[error("R-050: {miner} is already registered as a miner")]
+    MinerExists {
+        /// The miner.
+        miner: Address,
+    },
+    /// the bond is below `min_miner_bond`.
+    #[error("R-051: bond {bond} is below the minimum {min}")]
+    BondTooLow {
+        /// The offered bond.
+        bond: Amount,
+        /// The chain spec's minimum.
+        min: Amount,
+    },
+    /// two offers (or none) name the same model, or the offer list is empty.
+    #[error("R-052: offers must be non-empty and name each model once ({model} repeats)")]
+    BadOffers {
+        /// The repeated model (zero hash when the list is empty).
+        model: Hash,
+    },
+    /// an offer names a model that is not registered.
+    #[error("R-053: offer names unregistered model {model}")]
+    OfferUnknownModel {
+        /// The model id.
+        model: Hash,
+    },
+    /// an offer's `max_output_tokens` is zero or above the chain's limit.
+    #[error("R-054: offer max_output_tokens {tokens} must be in 1..={max}")]
+    OfferTokenLimit {
+        /// The offer's value.
+        tokens: u32,
+        /// The chain spec's limit.
+        max: u32,
+    },
+    /// the attestation is not acceptable on this chain.
+    #[error("R-055: attestation rejected: {reason}")]
+    AttestationRejected {
+        /// Why.
+        reason: &'static str,
+    },
+    /// the miner is not registered.
+    #[error("R-056: {miner} is not a registered miner")]
+    UnknownMiner {
+        /// The address.
+        miner: Address,
+    },
+    /// the miner is unbonding and can take no new jobs or updates.
+    #[error("R-057: miner {miner} is unbonding")]
+    MinerUnbonding {
+        /// The miner.
+        miner: Address,
+    },
+    /// the miner has no offer for the model.
+    #[error("R-060: the miner has no offer for model {model}")]
+    NoOffer {
+        /// The model id.
+        model: Hash,
+    },
+    /// a job's price is above the miner's offer.
+    #[error("R-061: job prices ({price_in}, {price_out}) exceed the miner's offer")]
+    PriceAboveOffer {
+        /// Job price per input token.
+        price_in: Amount,
+        /// Job price per output token.
+        price_out: Amount,
+    },
+    /// the job's token limits are zero or above the offer's or the chain's limits.
+    #[error(
+        "R-062: job token limits (in {max_in}, out {max_out}) are zero or above the allowed {allowed_out} output tokens"
+    )]
+    JobTokenLimit {
+        /// The job's `max_input_tokens`.
+        max_in: u32,
+        /// The job's `max_output_tokens`.
+        max_out: u32,
+        /// The smaller of the offer's and the chain's output limit.
+        allowed_out: u32,
+    },
+    /// the job's expiry is not after the current height, or too far ahead.
+    #[error("R-063: job expiry {expiry} must be in {min}..={max}")]
+    BadJobExpiry {
+        /// The requested expiry height.
+        expiry: Height,
+        /// Lowest allowed.
+        min: Height,
+        /// Highest allowed.
+        max: Height,
+    },
+    /// the job requires attestation and the miner registered without one.
+    #[error("R-064: the job requires an attested miner and {miner} is not attested")]
+    MinerNotAttested {
+        /// The miner.
+        miner: Address,
+    },
+    /// no job with this id exists.
+    #[error("R-070: job {job} does not exist")]
+    UnknownJob {
+        /// The job id.
+        job: Hash,
+    },
+    /// the job is not waiting for a result (already settled or expired).
+    #[error("R-071: job {job} is not pending")]
+    JobNotPending {
+        /// The job id.
+        job: Hash,
+    },
+    /// the sender is not the job's miner.
+    #[error("R-072: only the job's miner may post its result")]
+    NotJobMiner,
+    /// the token counts are above the job's limits.
+    #[error("R-073: token counts ({input}, {output}) exceed the job's limits")]
+    TokenCountsExceedLimits {
+        /// Input tokens claimed.
+        input: u32,
+        /// Output tokens claimed.
+        output: u32,
+    },
+    /// a receipt field disagrees with the job or the transaction.
+    #[error("R-074: receipt field `{field}` does not match the job")]
+    ReceiptMismatch {
+        /// The field.
+        field: &'static str,
+    },
+    /// the receipt signature does not verify for the job's miner.
+    #[error("R-075: receipt signature does not verify for the job's miner")]
+    BadReceiptSignature,
+    /// a job that requires attestation got a result without acceptable evidence.
+    #[error("R-076: attestation evidence rejected: {reason}")]
+    EvidenceRejected {
+        /// Why.
+        reason: &'static str,
+    },
+    /// no record with this id exists.
+    #[error("R-080: record {record} does not exist")]
+    UnknownRecord {
+        /// The record id.
+        record: Hash,
+    },
+    /// the sender does not own the record.
+    #[error("R-081: the sender does not own record {record}")]
+    NotRecordOwner {
+        /// The record id.
+        record: Hash,
+    },
+    /// the listed bundle is empty or names a record twice.
+    #[error("R-082: a listing needs at least one record and no repeats")]
+    BadBundle,
+    /// the listing's `until` height is not after the current height, or too far.
+    #[error("R-083: listing end {until} must be in {min}..={max}")]
+    BadListingEnd {
+        /// The requested end.
+        until: Height,
+        /// Lowest allowed.
+        min: Height,
+        /// Highest allowed.
+        max: Height,
+    },
+    /// no listing with this id exists.
+    #[error("R-084: listing {listing} does not exist")]
+    UnknownListing {
+        /// The listing id.
+        listing: Hash,
+    },
+    /// the sender is not the listing's seller.
+    #[error("R-085: only the seller may do this with listing {listing}")]
+    NotSeller {
+        /// The listing id.
+        listing: Hash,
+    },
+    /// the listing is not open (sold, cancelled, awaiting delivery, or past its end).
+    #[error("R-086: listing {listing} is not open")]
+    ListingNotOpen {
+        /// The listing id.
+        listing: Hash,
+    },
+    /// no purchase awaiting delivery exists with this id.
+    #[error("R-087: purchase {purchase} is unknown or not awaiting delivery")]
+    NoPendingPurchase {
+        /// The purchase id.
+        purchase: Hash,
+    },
+    /// `Deliver` must carry exactly one sealed key per listed record.
+    #[error("R-088: {got} sealed keys for {expected} records")]
+    SealedKeyCount {
+        /// Records in the listing.
+        expected: usize,
+        /// Keys given.
+        got: usize,
+    },
+    /// the record is part of a live listing (open, or awaiting delivery).
+    #[error("R-089: record {record} is listed for sale; cancel the listing first")]
+    RecordListed {
+        /// The record id.
+        record: Hash,
+    },
+    /// the job has no result to rate.
+    #[error("R-090: job {job} has no result to rate")]
+    JobNotCompleted {
+        /// The job id.
+        job: Hash,
+    },
+    /// the sender is not the job's user.
+    #[error("R-091: only the job's user may rate it")]
+    NotJobUser,
+    /// the job was rated already.
+    #[error("R-092: job {job} was already rated")]
+    AlreadyRated {
+        /// The job id.
+        job: Hash,
+    },
+    /// the score is not in 1..=5.
+    #[error("R-093: score {score} is not in 1..=5")]
+    BadScore {
+        /// The score given.
+        score: u8,
+    },
+    /// The state backend failed; the transaction was not judged.
+    #[error(transparent)]
+    State(#[from] StateError),
+}

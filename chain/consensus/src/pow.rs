@@ -1,0 +1,255 @@
+//! Proof of work: the target check, chain work, the ASERT difficulty rule and fork choice.
+//!
+//! Everything here is integer arithmetic on [`U256`]; nothing reads a clock. The rules are
+//! specified in `specs/consensus.md` (§ PoW, § Difficulty, § Fork choice).
+
+use crate::u256::U256;
+
+/// Fixed-point precision of the ASERT exponent: 16 fractional bits.
+const ASERT_RADIX_BITS: u32 = 16;
+
+/// The work a block with `target` proves: the expected number of hashes needed to find a
+/// PoW hash at or below it, `floor(2^256 / (target + 1))`.
+///
+/// Computed as `(!target / (target + 1)) + 1`, which equals the formula for every target and
+/// never needs 257 bits.
+pub fn block_work(target: U256) -> U256 {
+    if target == U256::MAX {
+        return U256::ONE;
+    }
+    // target < MAX, so target + 1 neither overflows nor is zero.
+    let denom = target.checked_add(U256::ONE).unwrap_or(U256::MAX);
+    let q = target.complement().checked_div(denom).unwrap_or(U256::ZERO);
+    q.saturating_add(U256::ONE)
+}
+
+/// Whether a PoW hash (read as a big-endian number) is at or below `target`.
+pub fn pow_hash_meets_target(pow_hash: [u8; 32], target: U256) -> bool {
+    U256::from_be_bytes(pow_hash) <= target
+}
+
+/// Parameters of the ASERT rule, taken from the chain spec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AsertParams {
+    /// The anchor block's target (the genesis target).
+    pub anchor_target: U256,
+    /// The anchor block's timestamp (the genesis timestamp), unix seconds.
+    pub anchor_timestamp: u64,
+    /// The anchor block's height (0 for genesis).
+    pub anchor_height: u64,
+    /// The intended seconds between blocks.
+    pub block_time_secs: u64,
+    /// Seconds of schedule drift that double (or halve) the target.
+    pub half_life_secs: u64,
+    /// The easiest target the chain allows; results are clamped to `1..=max_target`.
+    pub max_target: U256,
+}
+
+/// The target required of the child of a block at `parent_height` with `parent_timestamp`.
+///
+/// The absolutely scheduled exponential rule (Bitcoin Cash's aserti3-2d, anchored at
+/// genesis): the parent should have appeared at
+/// `anchor_timestamp + block_time × (parent_height − anchor_height)`; each `half_life` of
+/// lateness doubles the target and each `half_life` of earliness halves it. The fractional
+/// power of two is the aserti3-2d cubic approximation, so every implementation gets the same
+/// bits. A zero half-life (a misconfigured spec) leaves the anchor target unchanged.
+pub fn asert_next_target(params: &AsertParams, parent_height: u64, parent_timestamp: u64) -> U256 {
+    if params.half_life_secs == 0 {
+        return params.anchor_target.min(params.max_target);
+    }
+    let time_delta = i128::from(parent_timestamp) - i128::from(params.anchor_timestamp);
+    let height_delta = i128::from(parent_height) - i128::from(params.anchor_height);
+    let drift = time_delta - i128::from(params.block_time_secs) * height_delta;
+    // i128 cannot overflow: |drift| < 2^66 and the radix adds 16 bits.
+    let exponent = (drift << ASERT_RADIX_BITS).div_euclid(i128::from(params.half_life_secs));
+    let shifts = exponent >> ASERT_RADIX_BITS; // floor
+    let frac = (exponent & 0xffff) as u128;
+    let factor: u128 = 65_536
+        + ((195_766_423_245_049 * frac
+            + 971_821_376 * frac * frac
+            + 5_127 * frac * frac * frac
+            + (1u128 << 47))
+            >> 48);
+    let next = scale(
+        params.anchor_target,
+        factor as u64,
+        shifts - i128::from(ASERT_RADIX_BITS),
+    );
+    next.clamp(U256::ONE, params.max_target.max(U256::ONE))
+}
+
+/// `(value × factor) × 2^shift`, saturating at [`U256::MAX`], exact in 320 bits.
+fn scale(value: U256, factor: u64, shift: i128) -> U256 {
+    // 320-bit product: low 256 bits and a high limb.
+    let bytes = value.to_be_bytes();
+    let mut limbs = [0u64; 5];
+    let mut carry: u128 = 0;
+    for (i, slot) in limbs.iter_mut().take(4).enumerate() {
+        let mut chunk = [0u8; 8];
+        chunk.copy_from_slice(&bytes[32 - 8 * (i + 1)..32 - 8 * i]);
+        let prod = u128::from(u64::from_be_bytes(chunk)) * u128::from(factor) + carry;
+        *slot = prod as u64;
+        carry = prod >> 64;
+    }
+    limbs[4] = carry as u64;
+    let bits = 320 - limbs.iter().rev().take_while(|l| **l == 0).count() as i128 * 64;
+    let top_bits = limbs
+        .iter()
+        .rev()
+        .find(|l| **l != 0)
+        .map(|l| 64 - i128::from(l.leading_zeros()))
+        .unwrap_or(0);
+    let significant = if top_bits == 0 {
+        0
+    } else {
+        bits - 64 + top_bits
+    };
+    if shift >= 0 {
+        if significant + shift > 256 {
+            return U256::MAX;
+        }
+    } else if -shift >= 320 {
+        return U256::ZERO;
+    }
+    // Shift the 320-bit number, then keep the low 256 bits.
+    let mut out = [0u64; 5];
+    if shift >= 0 {
+        let s = shift as u32;
+        let (l, b) = ((s / 64) as usize, s % 64);
+        for i in (l..5).rev() {
+            let src = i - l;
+            let mut v = limbs[src] << b;
+            if b > 0 && src > 0 {
+                v |= limbs[src - 1] >> (64 - b);
+            }
+            out[i] = v;
+        }
+    } else {
+        let s = (-shift) as u32;
+        let (l, b) = ((s / 64) as usize, s % 64);
+        for (i, slot) in out.iter_mut().enumerate().take(5 - l) {
+            let src = i + l;
+            let mut v = limbs[src] >> b;
+            if b > 0 && src + 1 < 5 {
+                v |= limbs[src + 1] << (64 - b);
+            }
+            *slot = v;
+        }
+    }
+    if out[4] != 0 {
+        return U256::MAX;
+    }
+    let mut be = [0u8; 32];
+    for (i, limb) in out.iter().take(4).enumerate() {
+        be[32 - 8 * (i + 1)..32 - 8 * i].copy_from_slice(&limb.to_be_bytes());
+    }
+    U256::from_be_bytes(be)
+}
+
+/// Fork choice: whether a candidate tip with `candidate_work` total chain work replaces the
+/// current tip with `current_work`. Strictly more work wins; a tie keeps the block seen first.
+pub fn is_better_chain(current_work: U256, candidate_work: U256) -> bool {
+    candidate_work > current_work
+}
+
+/// Cumulative chain work after adding a block with `target` to a chain with `parent_work`.
+pub fn cumulative_work(parent_work: U256, target: U256) -> U256 {
+    parent_work.saturating_add(block_work(target))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn params(anchor: U256) -> AsertParams {
+        AsertParams {
+            anchor_target: anchor,
+            anchor_timestamp: 1_000_000,
+            anchor_height: 0,
+            block_time_secs: 60,
+            half_life_secs: 3_600,
+            max_target: U256::MAX.shift_right(8),
+        }
+    }
+
+    #[test]
+    fn work_of_known_targets() {
+        assert_eq!(block_work(U256::MAX), U256::ONE);
+        // target = 2^255 - 1 -> 2^256 / 2^255 = 2
+        assert_eq!(block_work(U256::MAX.shift_right(1)), U256::from_u64(2));
+        // target = 2^224 - 1 -> 2^32
+        assert_eq!(
+            block_work(U256::MAX.shift_right(32)),
+            U256::from_u64(1 << 32)
+        );
+        assert_eq!(block_work(U256::ZERO), U256::MAX);
+    }
+
+    #[test]
+    fn on_schedule_keeps_anchor_target() {
+        let anchor = U256::ONE.shift_left(200);
+        let p = params(anchor);
+        assert_eq!(asert_next_target(&p, 0, p.anchor_timestamp), anchor);
+        assert_eq!(asert_next_target(&p, 10, p.anchor_timestamp + 600), anchor);
+    }
+
+    #[test]
+    fn one_half_life_late_doubles_and_early_halves() {
+        let anchor = U256::ONE.shift_left(200);
+        let p = params(anchor);
+        let late = asert_next_target(&p, 10, p.anchor_timestamp + 600 + 3_600);
+        assert_eq!(late, anchor.shift_left(1));
+        let early = asert_next_target(&p, 10, p.anchor_timestamp + 600 - 3_600);
+        assert_eq!(early, anchor.shift_right(1));
+        // Half a half-life late: about sqrt(2) (the cubic approximation is within 0.013%).
+        let half = asert_next_target(&p, 10, p.anchor_timestamp + 600 + 1_800);
+        let ratio = half.shift_right(180).to_u128().unwrap();
+        let expect = (1u128 << 20) * 14_142 / 10_000;
+        assert!(
+            ratio.abs_diff(expect) < expect / 1_000,
+            "{ratio} vs {expect}"
+        );
+    }
+
+    #[test]
+    fn clamped_to_bounds() {
+        let p = params(U256::ONE.shift_left(200));
+        assert_eq!(asert_next_target(&p, 0, u64::MAX), p.max_target);
+        assert_eq!(asert_next_target(&p, u64::MAX / 61, 0), U256::ONE);
+        let dev = AsertParams {
+            anchor_target: U256::MAX,
+            max_target: U256::MAX,
+            ..p
+        };
+        assert_eq!(
+            asert_next_target(&dev, 5, dev.anchor_timestamp + 300),
+            U256::MAX
+        );
+    }
+
+    #[test]
+    fn fork_choice_prefers_more_work_and_first_seen_on_ties() {
+        let a = cumulative_work(U256::ZERO, U256::MAX.shift_right(10));
+        let b = cumulative_work(U256::ZERO, U256::MAX.shift_right(11));
+        assert!(is_better_chain(a, b));
+        assert!(!is_better_chain(b, a));
+        assert!(!is_better_chain(a, a));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn later_parent_never_lowers_target(h in 0u64..100_000, t in 0u64..10_000_000, dt in 0u64..100_000) {
+            let p = params(U256::ONE.shift_left(220));
+            let a = asert_next_target(&p, h, p.anchor_timestamp + t);
+            let b = asert_next_target(&p, h, p.anchor_timestamp + t + dt);
+            prop_assert!(b >= a);
+        }
+
+        #[test]
+        fn pow_check_is_numeric_compare(h in any::<[u8; 32]>(), t in any::<[u8; 32]>()) {
+            prop_assert_eq!(pow_hash_meets_target(h, U256::from_be_bytes(t)), h <= t);
+        }
+    }
+}
