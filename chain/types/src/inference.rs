@@ -319,7 +319,7 @@ pub fn request_hash(sealed_prompt: &infernet_crypto::seal::SealedBox) -> Hash {
 ///
 /// Encoded canonically (`salt ‖ u32 len ‖ prompt ‖ u32 len ‖ answer`); the commitment in
 /// the receipt is `hash(RECORD_COMMITMENT, encode(plaintext))`, hiding because the random
-/// salt is only inside the encrypted payload.
+/// salt is only inside the encrypted payload. Zeroized on drop; `Debug` redacts the content.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RecordPlaintext {
     /// 32 random bytes chosen by the miner; makes the commitment hiding.
@@ -347,7 +347,17 @@ impl RecordPlaintext {
     /// The hiding commitment `hash(RECORD_COMMITMENT, encode(self))`.
     #[must_use]
     pub fn commitment(&self) -> Hash {
-        infernet_crypto::hash::hash(domain::RECORD_COMMITMENT, &self.encode())
+        let encoded = zeroize::Zeroizing::new(self.encode());
+        infernet_crypto::hash::hash(domain::RECORD_COMMITMENT, &encoded)
+    }
+}
+
+impl Drop for RecordPlaintext {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.salt.zeroize();
+        self.prompt.zeroize();
+        self.answer.zeroize();
     }
 }
 

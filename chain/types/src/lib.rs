@@ -28,11 +28,15 @@ pub mod block;
 pub mod encoding;
 pub mod inference;
 pub mod primitives;
+#[cfg(test)]
+mod proptests;
 pub mod spec;
 pub mod state;
 #[cfg(any(test, feature = "proptest"))]
 pub mod test_utils;
 pub mod transaction;
+#[cfg(test)]
+mod unit_tests;
 
 pub use amount::{Amount, AmountError, BASE_UNITS_PER_INF};
 pub use block::{Block, Header};
