@@ -20,7 +20,7 @@ fn meta(sender: u8, nonce: u64, fee: u64, size: u64, salt: u8) -> TxMeta {
         nonce,
         fee,
         size,
-        is_job: salt % 3 == 0,
+        is_job: salt.is_multiple_of(3),
     }
 }
 
