@@ -24,7 +24,7 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use crate::address::Address;
@@ -176,7 +176,7 @@ impl KdfParams {
     }
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct KdfJson {
     algorithm: String,
@@ -184,30 +184,21 @@ struct KdfJson {
     memory_kib: u32,
     iterations: u32,
     parallelism: u32,
-    #[serde(
-        serialize_with = "crate::hex_serde::serialize",
-        deserialize_with = "crate::hex_serde::deserialize_array"
-    )]
+    #[serde(deserialize_with = "crate::hex_serde::deserialize_array")]
     salt: [u8; SALT_LEN],
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CipherJson {
     algorithm: String,
-    #[serde(
-        serialize_with = "crate::hex_serde::serialize",
-        deserialize_with = "crate::hex_serde::deserialize_array"
-    )]
+    #[serde(deserialize_with = "crate::hex_serde::deserialize_array")]
     nonce: [u8; record::NONCE_LEN],
-    #[serde(
-        serialize_with = "crate::hex_serde::serialize",
-        deserialize_with = "crate::hex_serde::deserialize_array"
-    )]
+    #[serde(deserialize_with = "crate::hex_serde::deserialize_array")]
     ciphertext: [u8; 48],
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileJson {
     version: u32,
@@ -215,10 +206,7 @@ struct FileJson {
     address: Address,
     kdf: KdfJson,
     cipher: CipherJson,
-    #[serde(
-        serialize_with = "crate::hex_serde::serialize",
-        deserialize_with = "crate::hex_serde::deserialize_array"
-    )]
+    #[serde(deserialize_with = "crate::hex_serde::deserialize_array")]
     checksum: [u8; 32],
 }
 
@@ -335,27 +323,26 @@ impl Keystore {
 
     /// The file contents (pretty JSON).
     pub fn to_json(&self) -> String {
-        let file = FileJson {
-            version: KEYSTORE_VERSION,
-            name: self.name.clone(),
-            address: self.address,
-            kdf: KdfJson {
-                algorithm: KDF_ALGORITHM.into(),
-                version: ARGON2_VERSION,
-                memory_kib: self.params.memory_kib,
-                iterations: self.params.iterations,
-                parallelism: self.params.parallelism,
-                salt: self.salt,
+        let file = serde_json::json!({
+            "version": KEYSTORE_VERSION,
+            "name": self.name,
+            "address": self.address.to_bech32(),
+            "kdf": {
+                "algorithm": KDF_ALGORITHM,
+                "version": ARGON2_VERSION,
+                "memory_kib": self.params.memory_kib,
+                "iterations": self.params.iterations,
+                "parallelism": self.params.parallelism,
+                "salt": hex::encode(self.salt),
             },
-            cipher: CipherJson {
-                algorithm: CIPHER_ALGORITHM.into(),
-                nonce: self.nonce,
-                ciphertext: self.ciphertext,
+            "cipher": {
+                "algorithm": CIPHER_ALGORITHM,
+                "nonce": hex::encode(self.nonce),
+                "ciphertext": hex::encode(self.ciphertext),
             },
-            checksum: self.checksum(),
-        };
-        // Serializing plain structs of strings and integers into a String cannot fail.
-        serde_json::to_string_pretty(&file).unwrap_or_default()
+            "checksum": hex::encode(self.checksum()),
+        });
+        format!("{file:#}")
     }
 
     /// Parses file contents, checking version, algorithms, parameter bounds and checksum.
@@ -371,6 +358,11 @@ impl Keystore {
         }
         let file: FileJson =
             serde_json::from_value(value).map_err(|e| corrupt(format!("bad field: {e}")))?;
+        if file.version != KEYSTORE_VERSION {
+            return Err(KeystoreError::UnsupportedVersion {
+                found: u64::from(file.version),
+            });
+        }
         if file.kdf.algorithm != KDF_ALGORITHM || file.kdf.version != ARGON2_VERSION {
             return Err(corrupt(format!(
                 "kdf {} version {} (expected {KDF_ALGORITHM} version {ARGON2_VERSION})",

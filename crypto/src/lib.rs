@@ -33,11 +33,15 @@ pub mod sign;
 pub mod vectors;
 
 pub use address::{Address, AddressError};
+pub use aead::AeadError;
 pub use hash::{Hash, HashParseError};
-pub use keystore::{Keystore, KeystoreError};
+pub use keystore::{KdfParams, Keystore, KeystoreError};
 pub use mnemonic::MnemonicError;
 pub use record::{RecordError, RecordKey};
 pub use reply::{KeyParseError, ReplyPublicKey, ReplySecret};
 pub use rng::RngError;
 pub use seal::{SealError, SealedBox};
-pub use sign::{Identity, Seed, Signature, SignatureError, signing_bytes, verify, verify_batch};
+pub use sign::{
+    Identity, Seed, Signature, SignatureError, signing_bytes, verify, verify_batch,
+    verify_signed_bytes,
+};

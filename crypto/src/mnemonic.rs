@@ -68,7 +68,8 @@ fn parse(phrase: &str) -> Result<bip39::Mnemonic, MnemonicError> {
             });
         }
     }
-    let normalized = Zeroizing::new(words.join(" ").to_lowercase());
+    let joined = Zeroizing::new(words.join(" "));
+    let normalized = Zeroizing::new(joined.to_lowercase());
     bip39::Mnemonic::parse_in(bip39::Language::English, normalized.as_str()).map_err(|e| match e {
         bip39::Error::InvalidChecksum => MnemonicError::BadChecksum,
         other => MnemonicError::Invalid(other.to_string()),

@@ -178,14 +178,11 @@ fn labeled_expand(
 }
 
 /// RFC 9180 `DeriveKeyPair` for DHKEM(X25519, HKDF-SHA256): the secret key from `ikm`.
-pub fn derive_key_pair(ikm: &[u8]) -> ReplySecret {
+pub fn derive_key_pair(ikm: &[u8]) -> Result<ReplySecret, SealError> {
     let prk = labeled_extract(&KEM_SUITE_ID, b"", b"dkp_prk", ikm);
     let mut sk = Zeroizing::new([0u8; 32]);
-    // A 32-byte expansion never exceeds HKDF's limit.
-    if labeled_expand(&KEM_SUITE_ID, &prk, b"sk", b"", &mut sk[..]).is_err() {
-        sk.fill(0);
-    }
-    ReplySecret::from_bytes(*sk)
+    labeled_expand(&KEM_SUITE_ID, &prk, b"sk", b"", &mut sk[..])?;
+    Ok(ReplySecret::from_bytes(*sk))
 }
 
 fn dh(sk: &ReplySecret, pk: &[u8; 32]) -> Result<Zeroizing<[u8; 32]>, SealError> {

@@ -123,10 +123,19 @@ pub enum SignatureError {
     },
 }
 
-/// An ed25519 keypair made from a [`Seed`]. No `Debug`: it holds the secret.
+/// An ed25519 keypair made from a [`Seed`]. `Debug` shows only the address.
+#[derive(Clone)]
 pub struct Identity {
     seed: Seed,
     signing: SigningKey,
+}
+
+impl fmt::Debug for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Identity")
+            .field("address", &self.address())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Identity {
@@ -302,5 +311,9 @@ mod tests {
         let d = format!("{s:?}");
         assert_eq!(d, "Seed(<redacted>)");
         assert!(!d.contains("ab"));
+        let id = Identity::from_seed(&s);
+        let d = format!("{id:?}");
+        assert!(d.contains(&id.address().to_string()), "{d}");
+        assert!(!d.contains(&hex::encode(s.as_bytes())), "{d}");
     }
 }
