@@ -11,7 +11,6 @@ use infernet_crypto::{Address, Hash, Identity, ReplyPublicKey, Signature, Signat
 use infernet_crypto::{domain, hash::hash, signing_bytes, verify};
 use serde::{Deserialize, Serialize};
 
-use crate::Amount;
 use crate::encoding::{
     Decode, DecodeError, Encode, Reader, put_bool, put_bytes, put_len, put_list, put_option,
 };
@@ -20,6 +19,7 @@ use crate::primitives::{
     Height, JobId, ListingId, ModelId, PurchaseId, RecordId, TxId, hex_bytes, put_sealed_box,
     read_sealed_box,
 };
+use crate::{Amount, AmountError};
 
 /// The parent of a forked model and the share of royalties that flows up to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -571,6 +571,13 @@ impl Transaction {
     #[must_use]
     pub fn signed_len(&self) -> usize {
         self.encoded_len() + 64
+    }
+
+    /// The smallest fee this transaction may carry: `signed_len × fee_per_byte`.
+    ///
+    /// The fee field has a fixed width, so setting `fee` to this value doesn't change the size.
+    pub fn min_fee(&self, fee_per_byte: Amount) -> Result<Amount, AmountError> {
+        fee_per_byte.checked_mul(self.signed_len() as u64)
     }
 }
 

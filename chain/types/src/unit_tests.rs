@@ -409,3 +409,73 @@ fn json_views_are_pleasant() {
     assert_eq!(key["type"], "job_expiry");
     assert_eq!(key["key"], 5);
 }
+
+#[test]
+fn fixed_sizes_match_the_spec() {
+    use crate::inference::Offer;
+    use crate::state::{Payout, Reputation};
+    use crate::transaction::ParentModel;
+    let receipt = Receipt {
+        job: Hash::ZERO,
+        model: Hash::ZERO,
+        miner: Address([0; 32]),
+        request_hash: Hash::ZERO,
+        sampling: SamplingParams::GREEDY,
+        input_tokens: 0,
+        output_tokens: 0,
+        commitment: Hash::ZERO,
+        user: Address([0; 32]),
+        user_reply_key: ReplyPublicKey([0; 32]),
+    };
+    assert_eq!(receipt.encode().len(), 252);
+    let offer = Offer {
+        model: Hash::ZERO,
+        price_in: Amount(0),
+        price_out: Amount(0),
+        max_output_tokens: 0,
+    };
+    assert_eq!(offer.encode().len(), Offer::ENCODED_LEN);
+    assert_eq!(Offer::ENCODED_LEN, 52);
+    assert_eq!(SamplingParams::GREEDY.encode().len(), 20);
+    assert_eq!(Header::ENCODED_LEN, 156);
+    assert_eq!(Coinbase::ENCODED_LEN, 48);
+    assert_eq!(Reputation::default().encode().len(), 32);
+    let payout = Payout {
+        to: Address([0; 32]),
+        amount: Amount(0),
+    };
+    assert_eq!(payout.encode().len(), Payout::ENCODED_LEN);
+    assert_eq!(Payout::ENCODED_LEN, 40);
+    let parent = ParentModel {
+        model: Hash::ZERO,
+        share_bps: 0,
+    };
+    assert_eq!(parent.encode().len(), 38);
+    assert_eq!(StateKey::Account(Address([0; 32])).encode().len(), 33);
+    assert_eq!(StateKey::JobExpiry(0).encode().len(), 9);
+    let unregister = SignedTransaction {
+        tx: Transaction {
+            sender: Address([0; 32]),
+            nonce: 0,
+            fee: Amount(0),
+            kind: TxKind::Unregister,
+        },
+        signature: Signature([0; 64]),
+    };
+    assert_eq!(
+        unregister.encode().len(),
+        SignedTransaction::MIN_ENCODED_LEN
+    );
+    assert_eq!(SignedTransaction::MIN_ENCODED_LEN, 113);
+}
+
+#[test]
+fn min_fee_is_size_times_rate() {
+    let alice = identity(1);
+    let mut tx = transfer(&alice, 0);
+    let fee = tx.min_fee(Amount(10)).unwrap();
+    tx.fee = fee;
+    assert_eq!(fee, Amount(10 * tx.signed_len() as u64));
+    assert_eq!(tx.clone().sign(&alice, 1).encoded_len(), tx.signed_len());
+    assert!(tx.min_fee(Amount::MAX).is_err());
+}

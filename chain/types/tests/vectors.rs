@@ -412,3 +412,20 @@ fn post_result_receipts_in_vectors_verify() {
         }
     }
 }
+
+/// The worked example in `specs/encoding.md` quotes the first vector; keep them in sync.
+#[test]
+fn encoding_spec_example_matches_first_vector() {
+    let spec = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../specs/encoding.md"),
+    )
+    .unwrap();
+    let first = &vectors()[0];
+    let txid = first["txid"].as_str().unwrap();
+    assert!(
+        spec.contains(txid),
+        "specs/encoding.md's worked example must quote txid {txid}"
+    );
+    let encoded = first["encoded"].as_str().unwrap();
+    assert!(spec.contains(&encoded[..64]) && spec.contains(&encoded[encoded.len() - 64..]));
+}
