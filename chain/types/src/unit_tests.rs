@@ -450,7 +450,7 @@ fn fixed_sizes_match_the_spec() {
         model: Hash::ZERO,
         share_bps: 0,
     };
-    assert_eq!(parent.encode().len(), 38);
+    assert_eq!(parent.encode().len(), 34);
     assert_eq!(StateKey::Account(Address([0; 32])).encode().len(), 33);
     assert_eq!(StateKey::JobExpiry(0).encode().len(), 9);
     let unregister = SignedTransaction {
