@@ -124,6 +124,47 @@ impl fmt::Debug for DomainHasher {
     }
 }
 
+/// A context string prepared once: BLAKE3 hashes the context itself on every [`hash`] call,
+/// so hot paths (Merkle and state trees) keep one of these instead. Same output as [`hash`].
+#[derive(Clone, Copy)]
+pub struct PreparedDomain([u8; 32]);
+
+impl PreparedDomain {
+    /// Hashes the context string `domain` (the first half of `derive_key` mode).
+    pub fn new(domain: &str) -> Self {
+        PreparedDomain(blake3::hazmat::hash_derive_key_context(domain))
+    }
+
+    /// Equal to [`hash`]`(domain, data)`.
+    pub fn hash(&self, data: &[u8]) -> Hash {
+        let mut h = self.hasher();
+        h.update(data);
+        h.finalize()
+    }
+
+    /// Equal to [`DomainHasher::new`]`(domain)`.
+    pub fn hasher(&self) -> DomainHasher {
+        use blake3::hazmat::HasherExt;
+        DomainHasher(blake3::Hasher::new_from_context_key(&self.0))
+    }
+}
+
+impl fmt::Debug for PreparedDomain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PreparedDomain")
+    }
+}
+
+fn merkle_leaf_domain() -> &'static PreparedDomain {
+    static D: std::sync::OnceLock<PreparedDomain> = std::sync::OnceLock::new();
+    D.get_or_init(|| PreparedDomain::new(domain::MERKLE_LEAF))
+}
+
+fn merkle_node_domain() -> &'static PreparedDomain {
+    static D: std::sync::OnceLock<PreparedDomain> = std::sync::OnceLock::new();
+    D.get_or_init(|| PreparedDomain::new(domain::MERKLE_NODE))
+}
+
 /// Plain BLAKE3 (no key, no context) of `data`: what `b3sum` prints.
 pub fn plain_hash(data: &[u8]) -> Hash {
     Hash(*blake3::hash(data).as_bytes())
@@ -163,10 +204,8 @@ pub fn merkle_root(leaves: &[Hash]) -> Hash {
     if leaves.is_empty() {
         return merkle_empty_root();
     }
-    let mut level: Vec<Hash> = leaves
-        .iter()
-        .map(|l| hash(domain::MERKLE_LEAF, &l.0))
-        .collect();
+    let leaf = merkle_leaf_domain();
+    let mut level: Vec<Hash> = leaves.iter().map(|l| leaf.hash(&l.0)).collect();
     while level.len() > 1 {
         let mut next = Vec::with_capacity(level.len().div_ceil(2));
         for pair in level.chunks(2) {
@@ -186,7 +225,7 @@ pub fn merkle_node(left: &Hash, right: &Hash) -> Hash {
     let mut buf = [0u8; 64];
     buf[..32].copy_from_slice(&left.0);
     buf[32..].copy_from_slice(&right.0);
-    hash(domain::MERKLE_NODE, &buf)
+    merkle_node_domain().hash(&buf)
 }
 
 #[cfg(test)]
@@ -213,6 +252,17 @@ mod tests {
     fn domains_separate() {
         assert_ne!(hash(domain::TX_ID, b"x"), hash(domain::JOB_ID, b"x"));
         assert_ne!(hash(domain::TX_ID, b"x"), plain_hash(b"x"));
+    }
+
+    #[test]
+    fn prepared_domain_equals_hash() {
+        for d in domain::ALL {
+            let p = PreparedDomain::new(d);
+            assert_eq!(p.hash(b"data"), hash(d, b"data"));
+            let mut h = p.hasher();
+            h.update(b"da").update(b"ta");
+            assert_eq!(h.finalize(), hash(d, b"data"));
+        }
     }
 
     #[test]
