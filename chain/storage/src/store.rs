@@ -473,7 +473,9 @@ impl Store {
     /// before that block). If `connect` rejects a block, nothing is written.
     ///
     /// Fork choice is the caller's: this does what it is asked even if the new branch has
-    /// less work.
+    /// less work. `connect` runs while the store's writer lock is held: it may read headers,
+    /// blocks and timestamps from the store, but must not call [`Store::tip`] or write.
+    /// Returns the disconnected blocks, whose transactions go back to the mempool.
     pub fn reorg_to<F, E>(
         &self,
         new_tip: &Hash,
