@@ -16,7 +16,7 @@ use crate::domain;
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Hash(pub [u8; 32]);
 
-/// A string that is not 64 hex characters was parsed as a [`Hash`].
+/// A string that is not 64 hex characters was parsed as a [`Hash`](struct@Hash).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("a hash is 64 hex characters (32 bytes): {0}")]
 pub struct HashParseError(#[from] hex::FromHexError);

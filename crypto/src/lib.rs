@@ -11,7 +11,9 @@
 //! - [`seal`]: HPKE (RFC 9180) base mode with DHKEM(X25519, HKDF-SHA256), HKDF-SHA256 and
 //!   ChaCha20-Poly1305: the sealed box of the protocol;
 //! - [`record`]: record payload encryption (XChaCha20-Poly1305 under a random record key);
-//! - [`mnemonic`] and [`keystore`]: BIP39 phrases and the encrypted keystore file.
+//! - [`aead`]: the raw ChaCha20-Poly1305 inside the sealed box, for known-answer tests;
+//! - [`mnemonic`] and [`keystore`]: BIP39 phrases and the encrypted keystore file;
+//! - [`vectors`]: the generator of `specs/vectors/*.json`.
 //!
 //! It does not touch the network or the chain: callers pass the context string and the chain
 //! id of everything they sign, and decide what goes in HPKE's `info` and `aad`.
