@@ -117,6 +117,8 @@ impl Db {
         opts.set_atomic_flush(true);
         opts.set_max_background_jobs(2);
         opts.increase_parallelism(2);
+        // rocksdb's info LOG files otherwise pile up (one per open, 1000 kept).
+        opts.set_keep_log_file_num(4);
         let descriptors = Cf::ALL
             .iter()
             .map(|cf| ColumnFamilyDescriptor::new(cf.name(), Options::default()));

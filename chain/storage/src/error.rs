@@ -111,6 +111,19 @@ pub enum StorageError {
         /// The current tip.
         tip: Hash,
     },
+    /// The state delta handed in does not produce the block's state root.
+    #[error(
+        "the state changes given for block {block} lead to state root {delta}, but its header \
+         commits to {header}: pass the delta that apply_block returned for this block"
+    )]
+    DeltaMismatch {
+        /// The block.
+        block: Hash,
+        /// Root in its header.
+        header: Hash,
+        /// Root the delta leads to.
+        delta: Hash,
+    },
     /// A block's header or body is unknown.
     #[error("block {0} is not stored")]
     UnknownBlock(Hash),

@@ -378,6 +378,7 @@ impl Store {
                 tip: tip.hash,
             });
         }
+        check_delta(block, &hash, delta)?;
         let work = cumulative_work(tip.work, target_of(&block.header));
         let mut batch = self.db.batch();
         Self::queue_connect(
@@ -528,6 +529,7 @@ impl Store {
                 block: info.hash,
                 reason: e.to_string(),
             })?;
+            check_delta(block, &info.hash, &delta)?;
             overlay.apply_delta(&delta);
             batch.put(
                 Cf::MainIndex,
@@ -736,6 +738,20 @@ impl Store {
         })?;
         Ok(out)
     }
+}
+
+/// Refuses a delta that does not lead to the block's state root (a caller mixing up blocks
+/// and deltas would otherwise write a store that fails its next open-time check).
+fn check_delta(block: &Block, hash: &Hash, delta: &StateDelta) -> Result<(), StorageError> {
+    let root = delta.accumulator.root();
+    if root != block.header.state_root {
+        return Err(StorageError::DeltaMismatch {
+            block: *hash,
+            header: block.header.state_root,
+            delta: root,
+        });
+    }
+    Ok(())
 }
 
 /// `(key, previous, new)` of every change of a delta.

@@ -72,6 +72,27 @@ fn import_rejects_a_block_not_on_the_tip() {
     assert!(matches!(err, StorageError::NotOnTip { .. }), "{err}");
     assert_eq!(store.tip().hash, a.hash());
     chain.assert_state(&store, &a.hash());
+    // A delta that is not the block's own is refused before anything is written.
+    let (c, _) = chain.child_with_transfers(&a.hash(), 1, 0);
+    let err = store.import_block(&c, &db).unwrap_err();
+    assert!(matches!(err, StorageError::DeltaMismatch { .. }), "{err}");
+    assert_eq!(store.tip().hash, a.hash());
+    chain.assert_state(&store, &a.hash());
+}
+
+#[test]
+fn store_is_shareable_between_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<infernet_storage::Store>();
+    let dir = tempfile::tempdir().unwrap();
+    let mut chain = Chain::new();
+    let store = std::sync::Arc::new(init(dir.path(), &chain));
+    let hashes = extend(&mut chain, &store, 2, 1, 0);
+    let reader = {
+        let store = store.clone();
+        std::thread::spawn(move || store.hash_at(2).unwrap())
+    };
+    assert_eq!(reader.join().unwrap(), Some(hashes[1]));
 }
 
 #[test]
