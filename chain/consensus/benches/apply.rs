@@ -16,12 +16,16 @@ use infernet_types::{Amount, ChainSpec, SignedTransaction, Transaction, TxKind};
 const SENDERS: usize = 100;
 
 fn run(n: usize) {
-    let senders: Vec<Identity> =
-        (0..SENDERS).map(|i| Identity::from_seed(&Seed::from_bytes([i as u8 + 1; 32]))).collect();
+    let senders: Vec<Identity> = (0..SENDERS)
+        .map(|i| Identity::from_seed(&Seed::from_bytes([i as u8 + 1; 32])))
+        .collect();
     let mut spec = ChainSpec::dev();
     spec.genesis.allocations = senders
         .iter()
-        .map(|s| Allocation { address: s.address(), amount: Amount(1_000_000_000_000) })
+        .map(|s| Allocation {
+            address: s.address(),
+            amount: Amount(1_000_000_000_000),
+        })
         .collect();
     spec.limits.max_block_bytes = 32 * 1024 * 1024;
     let (genesis, delta) = genesis_block(&spec).unwrap();
@@ -36,14 +40,34 @@ fn run(n: usize) {
                 sender: s.address(),
                 nonce: (i / SENDERS) as u64,
                 fee: Amount(10_000),
-                kind: TxKind::Transfer { to: Address::from_bytes(to), amount: Amount(1_000) },
+                kind: TxKind::Transfer {
+                    to: Address::from_bytes(to),
+                    amount: Amount(1_000),
+                },
             };
             tx.sign(s, spec.chain_id)
         })
         .collect();
-    let ctx = BlockContext::new(&spec, &genesis.header, &[genesis.header.timestamp], genesis.header.timestamp + 10);
-    let template = build_block(&state, &ctx, genesis.header.timestamp + 2, senders[0].address(), txs.clone()).unwrap();
-    assert_eq!(template.block.txs.len(), n, "{:?}", template.rejected.first());
+    let ctx = BlockContext::new(
+        &spec,
+        &genesis.header,
+        &[genesis.header.timestamp],
+        genesis.header.timestamp + 10,
+    );
+    let template = build_block(
+        &state,
+        &ctx,
+        genesis.header.timestamp + 2,
+        senders[0].address(),
+        txs.clone(),
+    )
+    .unwrap();
+    assert_eq!(
+        template.block.txs.len(),
+        n,
+        "{:?}",
+        template.rejected.first()
+    );
 
     // Single-thread ed25519 verification of the same transactions.
     let start = Instant::now();
@@ -65,7 +89,9 @@ fn run(n: usize) {
         "block of {n:>6} transfers: apply_block {apply_rate:>9.0} tx/s ({:.1} ms), ed25519 single verify {verify_rate:>9.0} /s, ratio {:.2} ({} threads available)",
         best * 1e3,
         apply_rate / verify_rate,
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
     );
 }
 

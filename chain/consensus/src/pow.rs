@@ -253,3 +253,42 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod spec_examples {
+    //! The worked examples of `specs/consensus.md` §3 (testnet parameters).
+    use super::*;
+
+    fn testnet() -> AsertParams {
+        AsertParams {
+            anchor_target: U256::MAX.shift_right(20),
+            anchor_timestamp: 1_767_225_600,
+            anchor_height: 0,
+            block_time_secs: 60,
+            half_life_secs: 172_800,
+            max_target: U256::MAX.shift_right(8),
+        }
+    }
+
+    #[test]
+    fn worked_examples() {
+        let p = testnet();
+        let t = |h: u64, dt: u64| asert_next_target(&p, h, p.anchor_timestamp + dt).to_string();
+        let ones = |prefix: &str, last: char| {
+            let mut s = prefix.to_owned();
+            while s.len() < 63 {
+                s.push('f');
+            }
+            s.push(last);
+            s
+        };
+        // On schedule: the anchor target.
+        assert_eq!(t(100, 6_000), ones("00000", 'f'));
+        // Half a half-life late: factor 92681/65536 (about sqrt 2).
+        assert_eq!(t(100, 6_000 + 86_400), ones("000016a01", 'e'));
+        // 3,000 s early: exponent = -3000 * 65536 / 172800, floored.
+        assert_eq!(t(100, 3_000), ones("00000fcf1", 'f'));
+        // One half-life late: exactly twice the anchor.
+        assert_eq!(t(1_000, 60_000 + 172_800), ones("00001", 'e'));
+    }
+}
