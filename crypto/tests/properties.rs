@@ -4,8 +4,8 @@
 use infernet_crypto::hash::{self, merkle_root};
 use infernet_crypto::seal::{self, SealError};
 use infernet_crypto::{
-    Address, AddressError, Hash, Identity, RecordKey, ReplySecret, Seed, Signature, domain, record,
-    signing_bytes, verify,
+    Address, AddressError, Hash, Identity, Keystore, RecordKey, ReplySecret, Seed, Signature,
+    domain, mnemonic, record, signing_bytes, verify,
 };
 use proptest::prelude::*;
 
@@ -115,5 +115,20 @@ proptest! {
         let data = record::encrypt(&k, &aad, &pt);
         prop_assert_eq!(data.len(), pt.len() + record::RECORD_OVERHEAD);
         prop_assert_eq!(&**record::decrypt(&k, &aad, &data).unwrap(), &pt[..]);
+    }
+
+    /// Untrusted text never panics the parsers; it parses or returns an error.
+    #[test]
+    fn parsers_do_not_panic(s in "\\PC{0,100}", bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        let _ = s.parse::<Address>();
+        let _ = s.parse::<Hash>();
+        let _ = Keystore::from_json(&s);
+        let _ = mnemonic::validate(&s);
+        let _ = serde_json::from_str::<seal::SealedBox>(&s);
+        let _ = record::decrypt(&RecordKey::from_bytes([1; 32]), b"", &bytes);
+        let _ = Signature::from_slice(&bytes);
+        // Lowercase bech32-looking strings with the right prefix exercise the checksum path.
+        let lower = format!("inf1{}", s.to_ascii_lowercase());
+        prop_assert!(lower.parse::<Address>().is_err() || lower.len() == 62);
     }
 }
