@@ -20,7 +20,7 @@ use infernet_types::{
     Block, ChainSpec, DecodeLimits, Encode, Header, Height, RecordId, SignedTransaction, StateKey,
     StateValue, TxId, decode_exact,
 };
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 
 use crate::db::{Batch, Cf, Db, SCHEMA_VERSION, meta};
 use crate::error::{Inconsistency, StorageError};
@@ -114,15 +114,17 @@ pub struct Store {
     path: PathBuf,
     chain_id: u64,
     genesis: Hash,
-    /// The tip; the lock is also the writers' lock (held across a whole write).
-    tip: Mutex<TipInfo>,
+    /// The tip, updated after each write is durable.
+    tip: RwLock<TipInfo>,
+    /// Serialises writers (held across a whole write; readers never take it).
+    write_lock: Mutex<()>,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
             .field("path", &self.path)
-            .field("tip", &*self.tip.lock())
+            .field("tip", &*self.tip.read())
             .finish()
     }
 }
@@ -300,7 +302,8 @@ impl Store {
             path: path.to_path_buf(),
             chain_id,
             genesis,
-            tip: Mutex::new(tip),
+            tip: RwLock::new(tip),
+            write_lock: Mutex::new(()),
         })
     }
 
@@ -325,13 +328,13 @@ impl Store {
     /// The current main-chain tip.
     #[must_use]
     pub fn tip(&self) -> TipInfo {
-        self.tip.lock().clone()
+        self.tip.read().clone()
     }
 
     // ----- writes -------------------------------------------------------------------------
 
-    /// Queues everything of connecting `block` except the meta tip: header, body, index, state,
-    /// undo, tx index, record-owner index.
+    /// Queues everything of connecting `block`: header, body, main index, state, undo, tx
+    /// index, record-owner index, meta tip and accumulator.
     fn queue_connect(
         batch: &mut Batch<'_>,
         block: &Block,
@@ -369,7 +372,8 @@ impl Store {
     /// Appends `block` to the main chain with the state changes `delta` (the consensus crate's
     /// `apply_block` output against this store's current state), in one synced batch.
     pub fn import_block(&self, block: &Block, delta: &StateDelta) -> Result<(), StorageError> {
-        let mut tip = self.tip.lock();
+        let _writer = self.write_lock.lock();
+        let tip = self.tip.read().clone();
         let hash = block.hash();
         if block.header.prev_hash != tip.hash {
             return Err(StorageError::NotOnTip {
@@ -390,7 +394,7 @@ impl Store {
             delta,
         );
         self.db.write(batch, true)?;
-        *tip = TipInfo {
+        *self.tip.write() = TipInfo {
             hash,
             header: block.header,
             work,
@@ -402,7 +406,7 @@ impl Store {
     /// must be stored. Returns what the store now knows of it; the caller compares its work
     /// with the tip's (consensus fork choice) and calls [`Store::reorg_to`] if it wins.
     pub fn store_side_block(&self, block: &Block) -> Result<BlockInfo, StorageError> {
-        let _guard = self.tip.lock();
+        let _writer = self.write_lock.lock();
         let hash = block.hash();
         if let Some(info) = self.block_info(&hash)? {
             return Ok(info);
@@ -433,7 +437,8 @@ impl Store {
     /// Takes the tip off the main chain, restoring the state from its undo data, in one synced
     /// batch. The block stays stored as a side block.
     pub fn disconnect_tip(&self) -> Result<DisconnectedBlock, StorageError> {
-        let mut tip = self.tip.lock();
+        let _writer = self.write_lock.lock();
+        let tip = self.tip.read().clone();
         if tip.header.height == 0 {
             return Err(StorageError::DisconnectGenesis);
         }
@@ -452,7 +457,7 @@ impl Store {
         batch.put(Cf::Meta, meta::TIP, &parent.hash.0);
         batch.put(Cf::Meta, meta::STATE_ACC, &overlay.acc.to_bytes());
         self.db.write(batch, true)?;
-        *tip = TipInfo {
+        *self.tip.write() = TipInfo {
             hash: parent.hash,
             header: parent.header,
             work: parent.work,
@@ -474,8 +479,9 @@ impl Store {
     /// before that block). If `connect` rejects a block, nothing is written.
     ///
     /// Fork choice is the caller's: this does what it is asked even if the new branch has
-    /// less work. `connect` runs while the store's writer lock is held: it may read headers,
-    /// blocks and timestamps from the store, but must not call [`Store::tip`] or write.
+    /// less work. `connect` runs while the store's writer lock is held: it may read from the
+    /// store (headers, blocks, timestamps; [`Store::tip`] still shows the old tip) but must
+    /// not write to it.
     /// Returns the disconnected blocks, whose transactions go back to the mempool.
     pub fn reorg_to<F, E>(
         &self,
@@ -486,7 +492,8 @@ impl Store {
         F: FnMut(&dyn StateView, &Block) -> Result<StateDelta, E>,
         E: std::fmt::Display,
     {
-        let mut tip = self.tip.lock();
+        let _writer = self.write_lock.lock();
+        let tip = self.tip.read().clone();
         // The new branch, newest first, down to the first main-chain ancestor.
         let mut branch = Vec::new();
         let mut cursor = *new_tip;
@@ -552,7 +559,7 @@ impl Store {
         batch.put(Cf::Meta, meta::TIP, &new_info.hash.0);
         batch.put(Cf::Meta, meta::STATE_ACC, &overlay.acc.to_bytes());
         self.db.write(batch, true)?;
-        *tip = new_info;
+        *self.tip.write() = new_info;
         Ok(ReorgOutcome {
             fork_point: fork.hash,
             disconnected,
