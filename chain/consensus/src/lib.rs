@@ -11,6 +11,27 @@
 //! - block production helpers for the node ([`build_block`], [`genesis_block`], [`mine`]);
 //! - [`MemoryState`], an in-memory state for tests and tools.
 //!
+//! A chain in a few lines (what the node does, minus storage and networking):
+//!
+//! ```
+//! use infernet_consensus::{BlockContext, MemoryState, apply_block, build_block, genesis_block, mine};
+//! use infernet_types::ChainSpec;
+//!
+//! let spec = ChainSpec::dev();
+//! let (genesis, delta) = genesis_block(&spec)?;
+//! let mut state = MemoryState::new();
+//! state.apply(&delta);
+//! let parent = genesis.header;
+//! let ctx = BlockContext::new(&spec, &parent, &[parent.timestamp], parent.timestamp + 10);
+//! let recipient = infernet_crypto::Address::from_bytes([1; 32]);
+//! let mut template = build_block(&state, &ctx, parent.timestamp + 2, recipient, Vec::new())?;
+//! assert!(mine(&mut template.block.header, 1_000)); // trivial on the dev chain
+//! let delta = apply_block(&state, &template.block, &ctx)?; // what every node checks
+//! state.apply(&delta);
+//! assert_eq!(state.state_root(), template.block.header.state_root);
+//! # Ok::<(), infernet_consensus::BlockError>(())
+//! ```
+//!
 //! It leaves to others: storage (which implements [`StateView`] and keeps the deltas as undo
 //! data), the clock (callers pass `now` in the [`BlockContext`]), the network, and ordering of
 //! pending transactions. No I/O, no clock, no randomness, no floats; every amount operation is

@@ -105,10 +105,14 @@ pub(crate) fn check_coinbase(
 }
 
 /// Checks one transaction against the state `view` as if it were the next transaction of a
-/// block at `height` (stateless rules included), without keeping any change. For the mempool.
+/// block at `height` (stateless rules included), without keeping any change. For the mempool
+/// and RPC submission.
 ///
-/// Start-of-block processing of `height` is applied first, so expiries due at `height` are
-/// seen.
+/// The state is taken as it is: start-of-block processing of `height` (matured rewards,
+/// expiries) is not applied, so the cost does not depend on how many jobs expire at that
+/// height. A transaction that needs a reward maturing in that very block is accepted one block
+/// later; one that is about to become invalid (a result for a job expiring at `height`) is
+/// skipped by [`crate::build_block`] and then dropped by the mempool.
 pub fn check_tx<V: StateView + ?Sized>(
     view: &V,
     spec: &ChainSpec,
@@ -117,7 +121,6 @@ pub fn check_tx<V: StateView + ?Sized>(
 ) -> Result<(), TxError> {
     let checked = check_tx_stateless(tx, spec)?;
     let mut exec = Executor::new(view, spec, height);
-    exec.begin_block()?;
     exec.apply_tx(tx, checked.txid)
 }
 

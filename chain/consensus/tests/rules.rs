@@ -1342,3 +1342,48 @@ fn context_requires_dev_target_and_median() {
     assert_eq!(ctx.median_time_past, g.header.timestamp);
     let _: &Header = &g.header;
 }
+
+#[test]
+fn reorg_across_an_expiry_equals_direct_application() {
+    // Branch A lets the job expire (refund, reputation hit); branch B settles it instead.
+    let mut w = world();
+    let fork = w.chain.height();
+    let expiry = match w.chain.get(StateKey::Job(w.job)) {
+        Some(StateValue::Job(j)) => j.expiry,
+        _ => unreachable!(),
+    };
+    while w.chain.height() < expiry {
+        w.chain.mine(vec![]);
+    }
+    assert!(
+        matches!(w.chain.get(StateKey::Job(w.job)), Some(StateValue::Job(j)) if matches!(j.status, JobStatus::Expired { .. }))
+    );
+    while w.chain.height() > fork {
+        w.chain.pop();
+    }
+    let k = post_result(
+        &w.chain.spec,
+        &w.miner(),
+        &w.user(),
+        model_id(MODEL),
+        w.job,
+        80,
+        30,
+    );
+    w.ok(&w.miner(), k);
+    while w.chain.height() < expiry + 2 {
+        w.chain.mine(vec![]);
+    }
+    let mut direct = Chain::new(test_spec());
+    for b in w.chain.blocks.iter().skip(1) {
+        direct.push(b.clone()).unwrap();
+    }
+    assert_eq!(direct.state, w.chain.state);
+    assert!(
+        matches!(w.chain.get(StateKey::Job(w.job)), Some(StateValue::Job(j)) if matches!(j.status, JobStatus::Completed { .. }))
+    );
+    assert_eq!(
+        total_supply(w.chain.state.entries()),
+        Some(expected_supply(&w.chain.spec, w.chain.height()))
+    );
+}
