@@ -620,6 +620,23 @@ impl Store {
         }
     }
 
+    /// Up to `limit` main-chain headers from `from` upwards, in height order (for
+    /// headers-first sync and explorers).
+    pub fn main_headers(&self, from: Height, limit: usize) -> Result<Vec<Header>, StorageError> {
+        let rows = self
+            .db
+            .scan_from(Cf::MainIndex, &height_key(from), &[], limit)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (key, value) in rows {
+            let hash = Hash(hash32(&value).map_err(|e| corrupt("main index", &key, e))?);
+            let header = self
+                .header(&hash)?
+                .ok_or(StorageError::UnknownBlock(hash))?;
+            out.push(header);
+        }
+        Ok(out)
+    }
+
     /// A main-chain transaction by id, with its position.
     pub fn transaction(&self, txid: &TxId) -> Result<Option<TxLocation>, StorageError> {
         let Some(bytes) = self.db.get(Cf::TxIndex, &txid.0)? else {

@@ -34,6 +34,13 @@ fn import_reopen_and_query() {
         assert_eq!(info.header.height, height);
     }
     assert_eq!(store.hash_at(5).unwrap(), None);
+    let headers = store.main_headers(2, 10).unwrap();
+    assert_eq!(
+        headers.iter().map(|h| h.hash()).collect::<Vec<_>>(),
+        hashes[1..].to_vec()
+    );
+    assert_eq!(store.main_headers(0, 2).unwrap()[0].hash(), chain.genesis);
+    assert!(store.main_headers(5, 10).unwrap().is_empty());
     // Work grows along the chain.
     let w1 = store.block_info(&hashes[0]).unwrap().unwrap().work;
     assert!(store.tip().work > w1);
