@@ -13,6 +13,8 @@
 //!   the record plaintext commitment;
 //! - [`block`]: [`Header`] (block hash, PoW hash) and [`Block`] (tx root);
 //! - [`state`]: the key-value state model ([`StateKey`] → [`StateValue`]) and its objects;
+//! - [`sealing`]: the HPKE `info`/`aad` binding prompts and record keys to their chain, job and
+//!   parties (shared by the wallet and the miner);
 //! - [`spec`]: the [`ChainSpec`] (JSON; built-in `dev` and `testnet`) and the dev accounts;
 //! - `test_utils` (feature `proptest`): proptest strategies for every type, for property
 //!   tests here and in the consensus and storage crates.
@@ -30,6 +32,7 @@ pub mod inference;
 pub mod primitives;
 #[cfg(test)]
 mod proptests;
+pub mod sealing;
 pub mod spec;
 pub mod state;
 #[cfg(any(test, feature = "proptest"))]

@@ -57,6 +57,7 @@ pub enum SpecError {
 
 /// One genesis balance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Allocation {
     /// The funded account.
     pub address: Address,
@@ -66,6 +67,7 @@ pub struct Allocation {
 
 /// Genesis parameters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Genesis {
     /// Timestamp of the genesis header (unix seconds).
     pub timestamp: u64,
@@ -78,6 +80,7 @@ pub struct Genesis {
 /// Royalty rates on a record sale, paid out of the price to the record's miner and model
 /// owner; the seller gets the rest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SaleRoyalties {
     /// Share of the price to the miner that produced each record, basis points.
     pub miner_bps: u16,
@@ -88,6 +91,7 @@ pub struct SaleRoyalties {
 /// Size and count limits. Transactions or blocks over these are invalid, and decoders under
 /// [`DecodeLimits::from_limits`] refuse them before allocating.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Limits {
     /// Largest encoded block.
     pub max_block_bytes: u32,
@@ -117,6 +121,7 @@ pub struct Limits {
 
 /// Every parameter of a chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChainSpec {
     /// Human-readable name (`"dev"`, `"testnet"`, …).
     pub name: String,
@@ -363,6 +368,15 @@ impl ChainSpec {
                 "limits.max_bundle_records and limits.max_offers must be at least 1".into(),
             );
         }
+        let mut seen = std::collections::BTreeSet::new();
+        for a in &self.genesis.allocations {
+            if !seen.insert(a.address) {
+                return bad(format!(
+                    "genesis.allocations lists {} more than once",
+                    a.address
+                ));
+            }
+        }
         self.genesis_supply().map(|_| ())
     }
 }
@@ -505,6 +519,21 @@ mod tests {
         let mut spec = ChainSpec::dev();
         spec.block_time_secs = 0;
         assert!(spec.validate().is_err());
+
+        let mut spec = ChainSpec::dev();
+        let first = spec.genesis.allocations[0];
+        spec.genesis.allocations.push(first);
+        let err = spec.validate().unwrap_err().to_string();
+        assert!(err.contains("more than once"), "{err}");
+
+        // A typo in a field name is refused rather than silently ignored.
+        let json = ChainSpec::dev()
+            .to_json_pretty()
+            .replace("\"block_time_secs\"", "\"block_time_sec\"");
+        assert!(matches!(
+            ChainSpec::from_json(&json),
+            Err(SpecError::Json { .. })
+        ));
     }
 
     #[test]
