@@ -355,6 +355,14 @@ pub enum TxError {
         /// The miner.
         miner: Address,
     },
+    /// `max_jobs_per_block` jobs already expire at this height.
+    #[error("R-065: {max} jobs already expire at height {expiry}; choose another expiry")]
+    ExpiryHeightFull {
+        /// The requested expiry height.
+        expiry: Height,
+        /// The cap (`limits.max_jobs_per_block`).
+        max: u32,
+    },
     /// no job with this id exists.
     #[error("R-070: job {job} does not exist")]
     UnknownJob {

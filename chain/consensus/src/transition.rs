@@ -332,6 +332,8 @@ impl<'a, V: StateView + ?Sized> Executor<'a, V> {
         Ok(v)
     }
 
+    /// Appends to `JobExpiry(at)`; R-065 caps the queue at `max_jobs_per_block` entries so
+    /// no state value (and no block's delta) can grow without bound.
     fn push_job_expiry(&mut self, at: Height, job: Hash) -> Result<(), TxError> {
         let key = StateKey::JobExpiry(at);
         let mut list = match self.overlay.get(&key)? {
@@ -339,6 +341,10 @@ impl<'a, V: StateView + ?Sized> Executor<'a, V> {
             Some(StateValue::JobQueue(l)) => l,
             Some(_) => return Err(corrupt(&key, "JobQueue").into()),
         };
+        let max = self.spec.limits.max_jobs_per_block;
+        if list.len() as u64 >= u64::from(max) {
+            return Err(TxError::ExpiryHeightFull { expiry: at, max });
+        }
         list.push(job);
         self.overlay.put(key, Some(StateValue::JobQueue(list)));
         Ok(())

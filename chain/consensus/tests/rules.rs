@@ -1387,3 +1387,45 @@ fn reorg_across_an_expiry_equals_direct_application() {
         Some(expected_supply(&w.chain.spec, w.chain.height()))
     );
 }
+
+#[test]
+fn r065_expiry_height_full() {
+    let mut spec = test_spec();
+    spec.limits.max_jobs_per_block = 1;
+    let mut chain = Chain::new(spec);
+    let ids = ids();
+    let bond = chain.spec.min_miner_bond;
+    let t = next_tx(&chain, &ids[0], register_model(MODEL, 0, None));
+    assert_eq!(chain.mine(vec![t]), 0);
+    let t = next_tx(
+        &chain,
+        &ids[1],
+        register_miner(&ids[1], vec![offer(model_id(MODEL), 10, 20)], bond),
+    );
+    assert_eq!(chain.mine(vec![t]), 0);
+    let expiry = chain.height() + 5;
+    let t = next_tx(
+        &chain,
+        &ids[2],
+        submit_job(&ids[1], &ids[2], model_id(MODEL), expiry),
+    );
+    assert_eq!(chain.mine(vec![t]), 0);
+    let t = next_tx(
+        &chain,
+        &ids[3],
+        submit_job(&ids[1], &ids[3], model_id(MODEL), expiry),
+    );
+    assert_eq!(
+        check_tx(&chain.state, &chain.spec, chain.height() + 1, &t),
+        Err(TxError::ExpiryHeightFull { expiry, max: 1 })
+    );
+    let t = next_tx(
+        &chain,
+        &ids[3],
+        submit_job(&ids[1], &ids[3], model_id(MODEL), expiry + 1),
+    );
+    assert_eq!(
+        check_tx(&chain.state, &chain.spec, chain.height() + 1, &t),
+        Ok(())
+    );
+}
