@@ -104,6 +104,12 @@ proptest! {
     }
 
     #[test]
+    fn record_plaintexts_round_trip(salt in any::<[u8; 32]>(), prompt in arb_bytes(), answer in arb_bytes()) {
+        let p = crate::RecordPlaintext { salt, prompt, answer };
+        round_trip(&p);
+    }
+
+    #[test]
     fn transactions_round_trip(stx in arb_signed_transaction()) {
         round_trip(&stx.tx);
         round_trip(&stx);
