@@ -287,6 +287,22 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn checked_ops_agree_with_wide_arithmetic(a in proptest::prelude::any::<u64>(), b in proptest::prelude::any::<u64>()) {
+            let (wa, wb) = (u128::from(a), u128::from(b));
+            proptest::prop_assert_eq!(Amount(a).checked_add(Amount(b)).ok().map(|x| u128::from(x.0)), Some(wa + wb).filter(|v| *v <= u128::from(u64::MAX)));
+            proptest::prop_assert_eq!(Amount(a).checked_sub(Amount(b)).ok().map(|x| x.0), a.checked_sub(b));
+            proptest::prop_assert_eq!(Amount(a).checked_mul(b).ok().map(|x| u128::from(x.0)), Some(wa * wb).filter(|v| *v <= u128::from(u64::MAX)));
+            // A split never creates value: floor(a·n/d) + remainder == a for n ≤ d.
+            let n = b % 10_001;
+            let part = Amount(a).mul_div_floor(n, 10_000).unwrap();
+            proptest::prop_assert!(part.0 <= a);
+            proptest::prop_assert_eq!(part.0, u64::try_from(wa * u128::from(n) / 10_000).unwrap());
+            proptest::prop_assert_eq!(Amount::parse_inf(&Amount(a).to_inf_string()).unwrap(), Amount(a));
+        }
+    }
+
     #[test]
     fn json_is_a_decimal_string() {
         let json = serde_json::to_string(&Amount(18_446_744_073_709_551_615)).unwrap();

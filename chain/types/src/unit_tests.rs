@@ -479,3 +479,19 @@ fn min_fee_is_size_times_rate() {
     assert_eq!(tx.clone().sign(&alice, 1).encoded_len(), tx.signed_len());
     assert!(tx.min_fee(Amount::MAX).is_err());
 }
+
+#[test]
+fn chain_context_strings_are_distinct_from_the_crypto_ones() {
+    let ours = [
+        crate::REQUEST_HASH_DOMAIN,
+        crate::spec::DEV_ACCOUNT_CONTEXT,
+        crate::sealing::RECORD_PAYLOAD_AAD,
+    ];
+    for c in ours {
+        assert!(c.starts_with("infernet/v1/"), "{c}");
+        assert!(!infernet_crypto::domain::ALL.contains(&c), "{c} collides");
+    }
+    assert_ne!(ours[0], ours[1]);
+    assert_ne!(ours[1], ours[2]);
+    assert_ne!(ours[0], ours[2]);
+}
