@@ -111,6 +111,11 @@ mod tests {
         );
         let seed = to_seed(ABANDON, Some("TREZOR")).unwrap();
         assert_eq!(seed.as_bytes(), &hash(domain::MNEMONIC_SEED, &*s).0);
+        // Pinned, and reproduced independently by crypto/tests/independent_check.py.
+        assert_eq!(
+            hex::encode(seed.as_bytes()),
+            "511633f5b2d3ed1f66f9d19e36a1d1b78d8c40775984870f5923402eb85cab23"
+        );
     }
 
     #[test]
