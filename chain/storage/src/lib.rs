@@ -21,5 +21,6 @@ mod store;
 pub use db::SCHEMA_VERSION;
 pub use error::{Inconsistency, StorageError};
 pub use store::{
-    BlockInfo, CHECK_DEPTH, DisconnectedBlock, ReorgOutcome, Store, TipInfo, TxLocation,
+    BlockInfo, CHECK_DEPTH, DisconnectedBlock, PendingState, ReorgOutcome, Store, TipInfo,
+    TxLocation,
 };

@@ -446,7 +446,7 @@ impl Store {
             .block(&tip.hash)?
             .ok_or(StorageError::UnknownBlock(tip.hash))?;
         let undo = self.undo(&tip.hash)?;
-        let mut overlay = Overlay::new(self);
+        let mut overlay = PendingState::new(self);
         overlay.apply_undo(&undo)?;
         let parent = self
             .block_info(&block.header.prev_hash)?
@@ -511,7 +511,7 @@ impl Store {
             branch.push((info, block));
         };
         branch.reverse();
-        let mut overlay = Overlay::new(self);
+        let mut overlay = PendingState::new(self);
         let mut batch = self.db.batch();
         // Disconnect the old main chain, newest first.
         let mut disconnected = Vec::new();
@@ -731,6 +731,13 @@ impl Store {
             .map_err(|e| corrupt("state value", &k, e))
     }
 
+    /// A view of the current state to layer uncommitted block deltas on
+    /// ([`PendingState::apply_delta`]).
+    #[must_use]
+    pub fn pending(&self) -> PendingState<'_> {
+        PendingState::new(self)
+    }
+
     /// The stored state accumulator (state after the tip).
     pub fn accumulator(&self) -> Result<StateAccumulator, StorageError> {
         read_accumulator(&self.db)
@@ -816,9 +823,13 @@ impl StateView for Store {
     }
 }
 
-/// Pending state changes over the stored state: what a reorg or disconnect builds before it
-/// writes, and the view the new branch's blocks are applied against.
-struct Overlay<'a> {
+/// Pending state changes over the stored state, readable as a consensus [`StateView`].
+///
+/// A reorg builds one before it writes (the new branch's blocks are applied against it); the
+/// node can use one to look at the state after blocks it has not committed (a block template,
+/// a chain of them) with [`Store::pending`] and [`PendingState::apply_delta`]. Nothing is
+/// written to the store through it.
+pub struct PendingState<'a> {
     store: &'a Store,
     /// Net new value per touched key (None = deleted).
     changes: BTreeMap<StateKey, Option<StateValue>>,
@@ -826,9 +837,9 @@ struct Overlay<'a> {
     acc_loaded: bool,
 }
 
-impl<'a> Overlay<'a> {
+impl<'a> PendingState<'a> {
     fn new(store: &'a Store) -> Self {
-        Overlay {
+        PendingState {
             store,
             changes: BTreeMap::new(),
             acc: StateAccumulator::empty(),
@@ -854,7 +865,8 @@ impl<'a> Overlay<'a> {
         Ok(())
     }
 
-    fn apply_delta(&mut self, delta: &StateDelta) {
+    /// Layers the changes of `delta` (a block applied to this view) on top.
+    pub fn apply_delta(&mut self, delta: &StateDelta) {
         for (k, v) in &delta.changes {
             self.changes.insert(*k, v.clone());
         }
@@ -880,7 +892,7 @@ impl<'a> Overlay<'a> {
     }
 }
 
-impl StateView for Overlay<'_> {
+impl StateView for PendingState<'_> {
     fn get(&self, key: &StateKey) -> Result<Option<StateValue>, StateError> {
         match self.changes.get(key) {
             Some(v) => Ok(v.clone()),

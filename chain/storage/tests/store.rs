@@ -285,3 +285,34 @@ fn open_or_init_refuses_another_chain() {
         Err(StorageError::NotInitialised(_))
     ));
 }
+
+#[test]
+fn pending_state_layers_uncommitted_blocks() {
+    use infernet_consensus::{BlockContext, StateView, apply_block};
+    let dir = tempfile::tempdir().unwrap();
+    let mut chain = Chain::new();
+    let store = init(dir.path(), &chain);
+    let genesis = chain.genesis;
+    let (b1, d1) = chain.child_with_transfers(&genesis, 3, 0);
+    let (b2, d2) = chain.child_with_transfers(&b1.hash(), 3, 0);
+    let mut pending = store.pending();
+    pending.apply_delta(&d1);
+    // b2 applies against "store + b1" exactly as against the model's state after b1.
+    let ctx = BlockContext::new(
+        &chain.spec,
+        &b1.header,
+        &chain.timestamps(&b1.hash()),
+        common::NOW,
+    );
+    assert_eq!(apply_block(&pending, &b2, &ctx).unwrap(), d2);
+    assert_eq!(
+        pending.accumulator().unwrap(),
+        chain.states[&b1.hash()].accumulator().unwrap()
+    );
+    for (key, value) in chain.states[&b1.hash()].entries() {
+        assert_eq!(pending.get(key).unwrap().as_ref(), Some(value));
+    }
+    // Nothing was written.
+    assert_eq!(store.tip().hash, genesis);
+    chain.assert_state(&store, &genesis);
+}
