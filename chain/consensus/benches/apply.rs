@@ -54,6 +54,7 @@ fn run(n: usize) {
         &[genesis.header.timestamp],
         genesis.header.timestamp + 10,
     );
+    let start = Instant::now();
     let template = build_block(
         &state,
         &ctx,
@@ -62,6 +63,7 @@ fn run(n: usize) {
         txs.clone(),
     )
     .unwrap();
+    let build_secs = start.elapsed().as_secs_f64();
     assert_eq!(
         template.block.txs.len(),
         n,
@@ -86,8 +88,9 @@ fn run(n: usize) {
     }
     let apply_rate = n as f64 / best;
     println!(
-        "block of {n:>6} transfers: apply_block {apply_rate:>9.0} tx/s ({:.1} ms), ed25519 single verify {verify_rate:>9.0} /s, ratio {:.2} ({} threads available)",
+        "block of {n:>6} transfers: apply_block {apply_rate:>9.0} tx/s ({:.1} ms; build_block {:.1} ms), ed25519 single verify {verify_rate:>9.0} /s, ratio {:.2} ({} threads available)",
         best * 1e3,
+        build_secs * 1e3,
         apply_rate / verify_rate,
         std::thread::available_parallelism()
             .map(|n| n.get())

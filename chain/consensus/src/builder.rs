@@ -16,7 +16,7 @@ use crate::error::{BlockError, TxError};
 use crate::state::{MemoryState, Overlay, StateDelta, StateView};
 use crate::transition::{Executor, block_level, check_coinbase};
 use crate::u256::U256;
-use crate::validate::{block_size, check_tx_stateless};
+use crate::validate::{block_size, check_tx_stateless_unsigned, signature_results};
 
 /// The genesis block of `spec` and the state delta that creates its allocations (applied to
 /// the empty state). Deterministic: every node derives the same block from the same spec.
@@ -139,8 +139,10 @@ pub fn build_block<V: StateView + ?Sized>(
     let mut fees = Amount::ZERO;
     let mut rejected = Vec::new();
     let mut used = block_size(std::iter::empty());
-    for tx in candidates {
-        let checked = match check_tx_stateless(&tx, spec) {
+    let candidates: Vec<SignedTransaction> = candidates.into_iter().collect();
+    let signatures = signature_results(&candidates, spec);
+    for (tx, signature) in candidates.into_iter().zip(signatures) {
+        let checked = match signature.and_then(|()| check_tx_stateless_unsigned(&tx, spec)) {
             Ok(c) => c,
             Err(e) => {
                 rejected.push((tx.txid(), e));

@@ -216,6 +216,19 @@ fn check_signature(tx: &SignedTransaction, spec: &ChainSpec) -> Result<(), TxErr
     })
 }
 
+/// The stateless rules of one transaction except its signature.
+pub(crate) fn check_tx_stateless_unsigned(
+    tx: &SignedTransaction,
+    spec: &ChainSpec,
+) -> Result<CheckedTx, TxError> {
+    let encoded = tx.encode();
+    check_tx_shape(tx, &encoded, spec)?;
+    Ok(CheckedTx {
+        txid: hash(domain::TX_ID, &encoded),
+        size: encoded.len(),
+    })
+}
+
 /// Every stateless rule of one transaction (R-020..R-023), signature included. For the
 /// mempool and for RPC submission.
 pub fn check_tx_stateless(tx: &SignedTransaction, spec: &ChainSpec) -> Result<CheckedTx, TxError> {
@@ -314,42 +327,52 @@ pub(crate) fn prepare_txs(block: &Block, spec: &ChainSpec) -> Result<PreparedTxs
 /// Verifies every signature; returns the first failing index. Large blocks are split across
 /// the available cores (the verdict does not depend on how).
 fn verify_signatures(txs: &[SignedTransaction], spec: &ChainSpec) -> Option<(usize, TxError)> {
+    signature_results(txs, spec)
+        .into_iter()
+        .enumerate()
+        .find_map(|(i, r)| r.err().map(|e| (i, e)))
+}
+
+/// R-021 for every transaction, in order; on several threads when there are many.
+pub(crate) fn signature_results(
+    txs: &[SignedTransaction],
+    spec: &ChainSpec,
+) -> Vec<Result<(), TxError>> {
+    // Querying the core count only chooses the split; every result is the same either way.
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
     if txs.len() < PARALLEL_VERIFY_MIN_TXS || threads < 2 {
-        return txs
-            .iter()
-            .enumerate()
-            .find_map(|(i, tx)| check_signature(tx, spec).err().map(|e| (i, e)));
+        return txs.iter().map(|tx| check_signature(tx, spec)).collect();
     }
     let chunk = txs.len().div_ceil(threads);
-    let failures: Vec<Option<(usize, TxError)>> = std::thread::scope(|s| {
+    std::thread::scope(|s| {
         let handles: Vec<_> = txs
             .chunks(chunk)
-            .enumerate()
-            .map(|(c, part)| {
+            .map(|part| {
                 s.spawn(move || {
-                    part.iter().enumerate().find_map(|(i, tx)| {
-                        check_signature(tx, spec).err().map(|e| (c * chunk + i, e))
-                    })
+                    part.iter()
+                        .map(|tx| check_signature(tx, spec))
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
         handles
             .into_iter()
-            .map(|h| match h.join() {
-                Ok(r) => r,
-                // A verifier thread cannot panic on any input; if it did, judge the chunk
+            .zip(txs.chunks(chunk))
+            .flat_map(|(h, part)| match h.join() {
+                Ok(results) => results,
+                // A verifier thread cannot panic on any input; if one did, judge its share
                 // as failing rather than accepting unchecked signatures.
-                Err(_) => Some((
-                    0,
-                    TxError::BadSignature {
-                        sender: txs[0].tx.sender,
-                    },
-                )),
+                Err(_) => part
+                    .iter()
+                    .map(|tx| {
+                        Err(TxError::BadSignature {
+                            sender: tx.tx.sender,
+                        })
+                    })
+                    .collect(),
             })
             .collect()
-    });
-    failures.into_iter().flatten().min_by_key(|(i, _)| *i)
+    })
 }
