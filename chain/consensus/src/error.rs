@@ -307,8 +307,8 @@ pub enum TxError {
         /// The address.
         miner: Address,
     },
-    /// the miner is unbonding and can take no new jobs or updates.
-    #[error("R-057: miner {miner} is unbonding")]
+    /// the miner is unbonding or unregistered and can take no new jobs or updates.
+    #[error("R-057: miner {miner} is unbonding or unregistered; it takes no new jobs or updates")]
     MinerUnbonding {
         /// The miner.
         miner: Address,
