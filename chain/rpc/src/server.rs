@@ -337,7 +337,7 @@ fn decode_tx_hex(tx: &str, max_tx_bytes: usize) -> Result<Vec<u8>, RpcError> {
         )));
     }
     if tx.is_empty()
-        || tx.len() % 2 != 0
+        || !tx.len().is_multiple_of(2)
         || !tx.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
     {
         return Err(RpcError::invalid_params(
