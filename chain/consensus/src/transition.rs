@@ -332,6 +332,21 @@ impl<'a, V: StateView + ?Sized> Executor<'a, V> {
         Ok(v)
     }
 
+    /// fewer than `max_jobs_per_block` jobs already expire at `at`.
+    fn check_expiry_capacity(&mut self, at: Height) -> Result<(), TxError> {
+        let key = StateKey::JobExpiry(at);
+        let queued = match self.overlay.get(&key)? {
+            None => 0,
+            Some(StateValue::JobQueue(l)) => l.len(),
+            Some(_) => return Err(corrupt(&key, "JobQueue").into()),
+        };
+        let max = self.spec.limits.max_jobs_per_block;
+        if queued as u64 >= u64::from(max) {
+            return Err(TxError::ExpiryHeightFull { expiry: at, max });
+        }
+        Ok(())
+    }
+
     /// Appends to `JobExpiry(at)`; R-065 caps the queue at `max_jobs_per_block` entries so
     /// no state value (and no block's delta) can grow without bound.
     fn push_job_expiry(&mut self, at: Height, job: Hash) -> Result<(), TxError> {
@@ -689,6 +704,8 @@ impl<'a, V: StateView + ?Sized> Executor<'a, V> {
                 if *require_attestation && m.attestation.is_none() {
                     return Err(TxError::MinerNotAttested { miner: *miner });
                 }
+                // R-065 before any debit, in the order of the spec.
+                self.check_expiry_capacity(*expiry)?;
                 let escrow = price_in
                     .checked_mul(u64::from(*max_input_tokens))
                     .and_then(|a| {
