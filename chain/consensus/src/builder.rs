@@ -110,7 +110,9 @@ pub struct BlockTemplate {
     pub block: Block,
     /// The state changes of the block (what [`crate::apply_block`] will return for it).
     pub delta: StateDelta,
-    /// Candidates left out, with the rule each broke (or why it did not fit).
+    /// Candidates that break a rule, with the rule (the mempool should drop them). Candidates
+    /// that are valid but did not fit (block size, job count, fee sum) or repeat an earlier
+    /// candidate are left out without a report.
     pub rejected: Vec<(Hash, TxError)>,
 }
 

@@ -1429,3 +1429,47 @@ fn r065_expiry_height_full() {
         Ok(())
     );
 }
+
+#[test]
+fn build_block_respects_size_and_job_limits() {
+    let mut spec = test_spec();
+    spec.limits.max_jobs_per_block = 1;
+    let mut chain = Chain::new(spec);
+    let ids = ids();
+    let bond = chain.spec.min_miner_bond;
+    let t = next_tx(&chain, &ids[0], register_model(MODEL, 0, None));
+    assert_eq!(chain.mine(vec![t]), 0);
+    let t = next_tx(
+        &chain,
+        &ids[1],
+        register_miner(&ids[1], vec![offer(model_id(MODEL), 10, 20)], bond),
+    );
+    assert_eq!(chain.mine(vec![t]), 0);
+    let h = chain.height();
+    let jobs = vec![
+        next_tx(
+            &chain,
+            &ids[2],
+            submit_job(&ids[1], &ids[2], model_id(MODEL), h + 5),
+        ),
+        next_tx(
+            &chain,
+            &ids[3],
+            submit_job(&ids[1], &ids[3], model_id(MODEL), h + 6),
+        ),
+    ];
+    let t = chain.template(jobs.clone());
+    assert_eq!(t.block.txs, vec![jobs[0].clone()]);
+    assert!(t.rejected.is_empty());
+
+    // A block budget that fits the header, the coinbase and one transfer only.
+    let transfers = vec![
+        next_tx(&chain, &ids[4], transfer(&ids[5], 1)),
+        next_tx(&chain, &ids[5], transfer(&ids[4], 1)),
+    ];
+    let one = size_of(&transfers[0]);
+    chain.spec.limits.max_block_bytes = (Header::ENCODED_LEN + 48 + 4 + one) as u32;
+    let t = chain.template(transfers.clone());
+    assert_eq!(t.block.txs, vec![transfers[0].clone()]);
+    chain.push(t.block).unwrap();
+}
