@@ -232,8 +232,15 @@ impl Store {
         genesis_delta: &StateDelta,
     ) -> Result<Self, StorageError> {
         let path = path.as_ref();
-        if path.join("CURRENT").exists() {
-            let store = Self::open(path)?;
+        std::fs::create_dir_all(path).map_err(|e| StorageError::Init {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        let db = Db::open(path, true)?;
+        // A store is initialised once its first batch (schema version, genesis) is durable; a
+        // directory left by a crash before that point is initialised again.
+        if db.contains(Cf::Meta, meta::SCHEMA_VERSION)? {
+            let store = Self::from_db(db, path)?;
             if store.chain_id != chain_id {
                 return Err(StorageError::ChainMismatch {
                     found: store.chain_id,
@@ -248,11 +255,6 @@ impl Store {
             }
             return Ok(store);
         }
-        std::fs::create_dir_all(path).map_err(|e| StorageError::Init {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-        let db = Db::open(path, true)?;
         let hash = genesis.hash();
         let work = cumulative_work(U256::ZERO, target_of(&genesis.header));
         let mut batch = db.batch();
@@ -403,7 +405,8 @@ impl Store {
     }
 
     /// Stores a block that is not (yet) on the main chain, with its cumulative work. Its parent
-    /// must be stored. Returns what the store now knows of it; the caller compares its work
+    /// must be stored. The caller checks the header (PoW, target) first, so that stored side
+    /// blocks each cost their sender real work. Returns what the store now knows of it; the caller compares its work
     /// with the tip's (consensus fork choice) and calls [`Store::reorg_to`] if it wins.
     pub fn store_side_block(&self, block: &Block) -> Result<BlockInfo, StorageError> {
         let _writer = self.write_lock.lock();

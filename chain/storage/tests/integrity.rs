@@ -430,3 +430,25 @@ fn killed_mid_import_reopens_consistent() {
         last_height = tip.height();
     }
 }
+
+#[test]
+fn a_directory_left_before_the_first_batch_is_initialised_again() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        // What a crash between creating the database and committing genesis leaves behind.
+        let mut opts = rocksdb::Options::default();
+        opts.create_if_missing(true);
+        opts.create_missing_column_families(true);
+        rocksdb::DB::open_cf(&opts, dir.path(), CFS).unwrap();
+    }
+    assert!(matches!(
+        Store::open(dir.path()),
+        Err(StorageError::NotInitialised(_))
+    ));
+    let chain = Chain::new();
+    let store = Store::open_or_init(dir.path(), &chain.spec).unwrap();
+    assert_eq!(store.tip().hash, chain.genesis);
+    chain.assert_state(&store, &chain.genesis);
+    let store = reopen(store).unwrap();
+    assert_eq!(store.genesis_hash(), chain.genesis);
+}
