@@ -475,4 +475,39 @@ proptest! {
         prop_assert_eq!(&direct.state, &chain.state);
         prop_assert_eq!(direct.state.state_root(), chain.state.state_root());
     }
+
+    /// Arbitrary transactions (any kind, any field values, valid signatures) never make the
+    /// transition panic: block production skips what is invalid, the produced block
+    /// validates, supply is conserved, and a block forced to carry them is judged (accepted
+    /// or refused) without touching the state.
+    #[test]
+    fn arbitrary_transactions_never_break_the_transition(
+        raw in proptest::collection::vec(
+            (0..USERS, 0u64..2, any::<u64>(), infernet_types::test_utils::arb_tx_kind()),
+            1..12,
+        ),
+    ) {
+        let ids = ids();
+        let mut sent = BTreeMap::new();
+        let mut chain = setup_chain(&ids, &mut sent);
+        let txs: Vec<SignedTransaction> = raw
+            .into_iter()
+            .map(|(from, skew, fee, kind)| {
+                let nonce = chain.nonce(&ids[from]) + skew;
+                let fee = if fee % 2 == 0 { fee } else { 1_000_000 };
+                infernet_types::Transaction { sender: ids[from].address(), nonce, fee: Amount(fee), kind }
+                    .sign(&ids[from], chain.spec.chain_id)
+            })
+            .collect();
+        let before = chain.state.clone();
+        let forced = chain.forge(txs.clone(), txs.iter().fold(0u64, |a, t| a.wrapping_add(t.tx.fee.0)));
+        let _verdict = apply_block(&chain.state, &forced, &chain.ctx());
+        prop_assert_eq!(&chain.state, &before);
+        let t = chain.template(txs);
+        for tx in &t.block.txs {
+            *sent.entry(tx.tx.sender).or_default() += 1;
+        }
+        chain.push(t.block).unwrap();
+        check_invariants(&chain, &sent)?;
+    }
 }
