@@ -38,6 +38,8 @@ pub const RECEIPT_SIGNATURE: &str = "infernet/v1/receipt-signature";
 pub const REPLY_KEY_KDF: &str = "infernet/v1/reply-key";
 /// Hash context: the report data an attestation binds (serving key and model ids).
 pub const ATTESTATION_REPORT: &str = "infernet/v1/attestation-report";
+/// Hash context: report data of attestation evidence for a job's result.
+pub const ATTESTATION_EVIDENCE: &str = "infernet/v1/attestation-evidence";
 /// HPKE `info` prefix: a prompt sealed to a miner's serving key.
 pub const HPKE_INFO_PROMPT: &str = "infernet/v1/hpke/prompt";
 /// HPKE `info` prefix: a result payload sealed to the user's reply key.
@@ -69,6 +71,7 @@ pub const ALL: &[&str] = &[
     RECEIPT_SIGNATURE,
     REPLY_KEY_KDF,
     ATTESTATION_REPORT,
+    ATTESTATION_EVIDENCE,
     HPKE_INFO_PROMPT,
     HPKE_INFO_RESULT,
     HPKE_INFO_RECORD_KEY,

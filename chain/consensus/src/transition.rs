@@ -1159,7 +1159,7 @@ fn check_receipt(
 }
 
 /// The report data simulated evidence must carry for a job's result:
-/// `hash(ATTESTATION_REPORT, serving_key ‖ job id ‖ commitment)`.
+/// `hash(ATTESTATION_EVIDENCE, serving_key ‖ job id ‖ commitment)`.
 pub fn evidence_report_data(
     serving_key: &infernet_crypto::ReplyPublicKey,
     job: &Hash,
@@ -1169,7 +1169,7 @@ pub fn evidence_report_data(
     bytes.extend_from_slice(&serving_key.0);
     bytes.extend_from_slice(&job.0);
     bytes.extend_from_slice(&commitment.0);
-    hash(domain::ATTESTATION_REPORT, &bytes)
+    hash(domain::ATTESTATION_EVIDENCE, &bytes)
 }
 
 /// a job that requires attestation needs valid evidence with its result.
