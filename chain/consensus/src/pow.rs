@@ -59,8 +59,13 @@ pub fn asert_next_target(params: &AsertParams, parent_height: u64, parent_timest
     }
     let time_delta = i128::from(parent_timestamp) - i128::from(params.anchor_timestamp);
     let height_delta = i128::from(parent_height) - i128::from(params.anchor_height);
-    let drift = time_delta - i128::from(params.block_time_secs) * height_delta;
-    // i128 cannot overflow: |drift| < 2^66 and the radix adds 16 bits.
+    let scheduled = i128::from(params.block_time_secs)
+        .checked_mul(height_delta)
+        .unwrap_or(i128::MAX);
+    // Clamped far beyond any meaningful drift (the result saturates at 2^±256 long before),
+    // so the fixed-point shift below cannot overflow whatever the spec's values.
+    let limit = 1i128 << 100;
+    let drift = time_delta.saturating_sub(scheduled).clamp(-limit, limit);
     let exponent = (drift << ASERT_RADIX_BITS).div_euclid(i128::from(params.half_life_secs));
     let shifts = exponent >> ASERT_RADIX_BITS; // floor
     let frac = (exponent & 0xffff) as u128;
@@ -222,6 +227,13 @@ mod tests {
             max_target: U256::MAX,
             ..p
         };
+        let absurd = AsertParams {
+            block_time_secs: u64::MAX,
+            half_life_secs: 1,
+            ..p
+        };
+        assert_eq!(asert_next_target(&absurd, u64::MAX, 0), U256::ONE);
+        assert_eq!(asert_next_target(&absurd, 0, u64::MAX), p.max_target);
         assert_eq!(
             asert_next_target(&dev, 5, dev.anchor_timestamp + 300),
             U256::MAX

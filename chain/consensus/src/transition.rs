@@ -959,7 +959,7 @@ impl<'a, V: StateView + ?Sized> Executor<'a, V> {
                 }
                 let n = l.records.len() as u64;
                 let base_share = Amount(p.escrow.0 / n.max(1));
-                let first_extra = Amount(p.escrow.0 - base_share.0 * n.max(1));
+                let first_extra = Amount(p.escrow.0 % n.max(1));
                 let mut seller_pay = p.escrow;
                 for (i, (id, key)) in l.records.iter().zip(sealed_keys).enumerate() {
                     let mut rec = self.record(id)?;
