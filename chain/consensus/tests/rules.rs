@@ -1473,3 +1473,66 @@ fn build_block_respects_size_and_job_limits() {
     assert_eq!(t.block.txs, vec![transfers[0].clone()]);
     chain.push(t.block).unwrap();
 }
+
+#[test]
+fn bundle_sale_splits_the_price_without_creating_or_losing_anything() {
+    let mut w = world_with_record();
+    let (u, m, o) = (w.user(), w.miner(), w.other());
+    // A second record for the same user.
+    let t = next_tx(
+        &w.chain,
+        &u,
+        submit_job(&m, &u, model_id(MODEL), w.chain.height() + 10),
+    );
+    let job2 = t.txid();
+    assert_eq!(w.chain.mine(vec![t]), 0);
+    w.ok(
+        &m,
+        post_result(&w.chain.spec, &m, &u, model_id(MODEL), job2, 1, 1),
+    );
+    let tx = next_tx(
+        &w.chain,
+        &u,
+        list_kind(vec![w.job, job2], 10_001, w.chain.height() + 10),
+    );
+    let listing = tx.txid();
+    assert_eq!(w.chain.mine(vec![tx]), 0);
+    let tx = next_tx(
+        &w.chain,
+        &o,
+        TxKind::Buy {
+            listing,
+            reply_key: serving_key(&o),
+        },
+    );
+    let purchase = tx.txid();
+    assert_eq!(w.chain.mine(vec![tx]), 0);
+    let miner_before = w.chain.account(&m.address()).balance.0;
+    let seller_before = w.chain.account(&u.address()).balance.0;
+    let tx = next_tx(
+        &w.chain,
+        &u,
+        TxKind::Deliver {
+            purchase,
+            sealed_keys: vec![sealed(4, 48), sealed(5, 48)],
+        },
+    );
+    let fee = tx.tx.fee.0;
+    assert_eq!(w.chain.mine(vec![tx]), 0);
+    // Shares 5001 and 5000: miner 250 + 250, model owner 250 + 250, seller the rest.
+    assert_eq!(w.chain.account(&m.address()).balance.0, miner_before + 500);
+    assert_eq!(
+        w.chain.account(&u.address()).balance.0,
+        seller_before + 10_001 - 1_000 - fee
+    );
+    for (id, key) in [(w.job, sealed(4, 48)), (job2, sealed(5, 48))] {
+        match w.chain.get(StateKey::Record(id)) {
+            Some(StateValue::Record(r)) => assert_eq!((r.owner, r.sealed_key), (o.address(), key)),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        total_supply(w.chain.state.entries()),
+        Some(expected_supply(&w.chain.spec, w.chain.height()))
+    );
+}
