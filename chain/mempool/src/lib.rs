@@ -205,6 +205,15 @@ impl Mempool {
         self.pool.get(txid)
     }
 
+    /// The pending transactions of `sender`, in nonce order (for wallets and RPC).
+    #[must_use]
+    pub fn sender_pending(&self, sender: &Address) -> Vec<&SignedTransaction> {
+        self.pool
+            .sender_txs(sender)
+            .filter_map(|(_, id)| self.pool.get(&id))
+            .collect()
+    }
+
     /// Height of the tip the pool is validated against.
     #[must_use]
     pub fn tip_height(&self) -> Height {

@@ -192,6 +192,22 @@ mod tests {
         assert!(UndoRecord::decode(&huge).is_err());
     }
 
+    /// The stored form is part of schema 1 (`specs/storage.md` §4): it must not drift.
+    #[test]
+    fn undo_layout_is_byte_exact() {
+        let rec = UndoRecord {
+            entries: vec![(vec![0xaa], None), (vec![0xbb, 0xcc], Some(vec![0xdd]))],
+            previous_accumulator: vec![0x11; ACCUMULATOR_BYTES],
+        };
+        let mut expected = vec![2, 0, 0, 0];
+        expected.extend([1, 0, 0, 0, 0xaa, 0]);
+        expected.extend([2, 0, 0, 0, 0xbb, 0xcc, 1, 1, 0, 0, 0, 0xdd]);
+        expected.extend([0x11; ACCUMULATOR_BYTES]);
+        assert_eq!(rec.encode(), expected);
+        assert_eq!(height_key(0x0102), [0, 0, 0, 0, 0, 0, 1, 2]);
+        assert_eq!(&tx_location(&[0; 32], 0x0102)[32..], &[2, 1, 0, 0]);
+    }
+
     #[test]
     fn index_layouts() {
         assert!(height_key(1) < height_key(256));
