@@ -91,6 +91,13 @@ fn admission_checks_signature_nonce_and_balance() {
             .unwrap(),
         2
     );
+    let mine: Vec<u64> = pool
+        .sender_pending(&env.accounts[0].address)
+        .iter()
+        .map(|t| t.tx.nonce)
+        .collect();
+    assert_eq!(mine, vec![0, 1]);
+    assert!(pool.sender_pending(&env.accounts[5].address).is_empty());
     let everything = 1_000_000 * 1_000_000_000u64;
     let err = pool
         .insert(env.tx(0, 2, everything, 10), &env.state)
