@@ -105,7 +105,7 @@ fn score_params(protocols: &Protocols) -> gossipsub::PeerScoreParams {
     let mut params = gossipsub::PeerScoreParams {
         topic_score_cap: 50.0,
         // The application score is minus the peer's penalty points (see `peers`).
-        app_specific_weight: 1.0,
+        app_specific_weight: 0.5,
         // Local testnets run many nodes on one address; loopback is never a Sybil signal.
         ip_colocation_factor_whitelist: HashSet::from([
             IpAddr::from([127, 0, 0, 1]),
@@ -113,13 +113,16 @@ fn score_params(protocols: &Protocols) -> gossipsub::PeerScoreParams {
         ]),
         ..gossipsub::PeerScoreParams::default()
     };
-    // One invalid block takes a peer below the publish threshold, two below graylisting.
+    // With the penalty points: one invalid block takes a peer below the publish threshold
+    // (-55), the second graylists it (-170) as its points reach the ban threshold; four
+    // invalid transactions do the same (-90). Gossipsub must not graylist a peer before
+    // its points ban it, or the ban would never come.
     params
         .topics
-        .insert(protocols.blocks_topic.hash(), topic_score(1.0, -60.0));
+        .insert(protocols.blocks_topic.hash(), topic_score(1.0, -30.0));
     params
         .topics
-        .insert(protocols.txs_topic.hash(), topic_score(0.5, -20.0));
+        .insert(protocols.txs_topic.hash(), topic_score(0.5, -5.0));
     params
 }
 

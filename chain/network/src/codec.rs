@@ -2,9 +2,11 @@
 //! prefix, checked against the limit for the message kind before the payload is read, then
 //! the payload of [`crate::protocol`].
 //!
-//! A frame that breaks the limits or the format fails the stream with an
-//! [`std::io::ErrorKind::InvalidData`] error carrying the [`WireError`]; the event loop
-//! recognises it and penalises the peer that sent it.
+//! A request that breaks the limits or the format is read as [`WireRequest::Invalid`]
+//! (libp2p does not report failed inbound reads to the behaviour, so the error must travel
+//! as a value) and the event loop penalises its sender. A response that breaks them fails
+//! the stream with an [`std::io::ErrorKind::InvalidData`] error carrying the [`WireError`],
+//! which the event loop recognises in the outbound failure.
 
 use std::io;
 
@@ -12,6 +14,15 @@ use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::{StreamProtocol, request_response};
 
 use crate::protocol::{SyncLimits, SyncRequest, SyncResponse, WireError};
+
+/// An inbound request as read from the wire.
+#[derive(Debug)]
+pub(crate) enum WireRequest {
+    /// Well-formed and within the limits.
+    Valid(SyncRequest),
+    /// Oversized or undecodable: the sender broke the protocol.
+    Invalid(WireError),
+}
 
 /// The codec, carrying the limits it enforces.
 #[derive(Debug, Clone)]
@@ -70,15 +81,26 @@ where
 
 impl request_response::Codec for SyncCodec {
     type Protocol = StreamProtocol;
-    type Request = SyncRequest;
+    type Request = WireRequest;
     type Response = SyncResponse;
 
-    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<SyncRequest>
+    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<WireRequest>
     where
         T: AsyncRead + Unpin + Send,
     {
-        let payload = read_frame(io, self.limits.max_request_bytes()).await?;
-        SyncRequest::decode(&payload, &self.limits).map_err(invalid)
+        let mut prefix = [0u8; 4];
+        io.read_exact(&mut prefix).await?;
+        let len = u32::from_be_bytes(prefix) as usize;
+        let max = self.limits.max_request_bytes();
+        if len > max {
+            return Ok(WireRequest::Invalid(WireError::FrameTooLarge { len, max }));
+        }
+        let mut payload = vec![0u8; len];
+        io.read_exact(&mut payload).await?;
+        Ok(match SyncRequest::decode(&payload, &self.limits) {
+            Ok(request) => WireRequest::Valid(request),
+            Err(e) => WireRequest::Invalid(e),
+        })
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<SyncResponse>
@@ -93,12 +115,15 @@ impl request_response::Codec for SyncCodec {
         &mut self,
         _: &StreamProtocol,
         io: &mut T,
-        request: SyncRequest,
+        request: WireRequest,
     ) -> io::Result<()>
     where
         T: AsyncWrite + Unpin + Send,
     {
-        let payload = request.encode(&self.limits).map_err(invalid)?;
+        let payload = match request {
+            WireRequest::Valid(request) => request.encode(&self.limits).map_err(invalid)?,
+            WireRequest::Invalid(e) => return Err(invalid(e)),
+        };
         write_frame(io, &payload).await
     }
 
@@ -137,7 +162,7 @@ mod tests {
             };
             let mut buf = Cursor::new(Vec::new());
             codec
-                .write_request(&protocol(), &mut buf, request.clone())
+                .write_request(&protocol(), &mut buf, WireRequest::Valid(request.clone()))
                 .await
                 .unwrap();
             let bytes = buf.into_inner();
@@ -146,23 +171,48 @@ mod tests {
                 .read_request(&protocol(), &mut Cursor::new(bytes))
                 .await
                 .unwrap();
-            assert_eq!(read, request);
+            assert!(matches!(read, WireRequest::Valid(r) if r == request));
         });
     }
 
     #[test]
-    fn an_oversized_prefix_is_a_wire_violation() {
+    fn oversized_or_undecodable_requests_are_read_as_invalid() {
         futures::executor::block_on(async {
             let mut codec = SyncCodec::new(SyncLimits::default());
-            let mut frame = 1_000_000u32.to_be_bytes().to_vec();
-            frame.extend_from_slice(&[0; 16]);
-            let err = codec
+            // Only the prefix is there: it alone condemns the request.
+            let frame = 1_000_000u32.to_be_bytes().to_vec();
+            let read = codec
                 .read_request(&protocol(), &mut Cursor::new(frame))
+                .await
+                .unwrap();
+            assert!(matches!(
+                read,
+                WireRequest::Invalid(WireError::FrameTooLarge { len: 1_000_000, .. })
+            ));
+            let frame = vec![0, 0, 0, 1, 0x7f];
+            let read = codec
+                .read_request(&protocol(), &mut Cursor::new(frame))
+                .await
+                .unwrap();
+            assert!(matches!(
+                read,
+                WireRequest::Invalid(WireError::UnknownTag(0x7f))
+            ));
+        });
+    }
+
+    #[test]
+    fn an_oversized_response_is_a_wire_violation() {
+        futures::executor::block_on(async {
+            let mut codec = SyncCodec::new(SyncLimits::default());
+            let frame = u32::MAX.to_be_bytes().to_vec();
+            let err = codec
+                .read_response(&protocol(), &mut Cursor::new(frame))
                 .await
                 .unwrap_err();
             assert!(matches!(
                 wire_violation(&err),
-                Some(WireError::FrameTooLarge { len: 1_000_000, .. })
+                Some(WireError::FrameTooLarge { .. })
             ));
         });
     }

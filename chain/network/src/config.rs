@@ -197,7 +197,7 @@ impl Default for PeerPolicy {
     fn default() -> Self {
         Self {
             invalid_block: 50,
-            invalid_tx: 20,
+            invalid_tx: 25,
             bad_sync_message: 50,
             ban_threshold: 100,
             ban_duration: Duration::from_secs(30 * 60),

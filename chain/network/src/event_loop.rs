@@ -29,7 +29,7 @@ use tracing::{debug, info, warn};
 use crate::{
     behaviour::{Behaviour, BehaviourEvent, Protocols},
     client::{Command, GossipId, GossipKind, NetworkEvent, PeerInfo, ResponseChannel, Validation},
-    codec::wire_violation,
+    codec::{WireRequest, wire_violation},
     config::{ConnectionConfig, NetworkConfig, SyncConfig},
     error::NetworkError,
     peers::{Offence, PeerBook, Verdict},
@@ -366,7 +366,11 @@ impl EventLoop {
             let _ = reply.send(Err(e.into()));
             return;
         }
-        let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
+        let id = self
+            .swarm
+            .behaviour_mut()
+            .sync
+            .send_request(&peer, WireRequest::Valid(request));
         self.pending_requests.insert(id, (peer, reply));
     }
 
@@ -648,14 +652,22 @@ impl EventLoop {
             );
     }
 
-    fn on_sync(&mut self, event: request_response::Event<SyncRequest, SyncResponse>) {
+    fn on_sync(&mut self, event: request_response::Event<WireRequest, SyncResponse>) {
         match event {
             request_response::Event::Message { peer, message, .. } => match message {
                 request_response::Message::Request {
                     request_id,
-                    request,
+                    request: WireRequest::Valid(request),
                     channel,
                 } => self.on_inbound_request(peer, request_id, request, channel),
+                request_response::Message::Request {
+                    request: WireRequest::Invalid(violation),
+                    ..
+                } => {
+                    // Dropping the channel closes the stream unanswered.
+                    warn!(%peer, error = %violation, "peer sent an invalid sync request");
+                    self.penalise(peer, Offence::BadSyncMessage);
+                }
                 request_response::Message::Response {
                     request_id,
                     response,
@@ -684,19 +696,8 @@ impl EventLoop {
                     }));
                 }
             }
-            request_response::Event::InboundFailure {
-                peer,
-                request_id,
-                error,
-                ..
-            } => {
+            request_response::Event::InboundFailure { request_id, .. } => {
                 self.finish_inbound(request_id);
-                if let request_response::InboundFailure::Io(e) = &error
-                    && let Some(violation) = wire_violation(e)
-                {
-                    warn!(%peer, error = %violation, "peer sent an invalid sync request");
-                    self.penalise(peer, Offence::BadSyncMessage);
-                }
             }
             request_response::Event::ResponseSent { request_id, .. } => {
                 self.finish_inbound(request_id);

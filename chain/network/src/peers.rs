@@ -174,11 +174,11 @@ mod tests {
         let t0 = Instant::now();
         assert_eq!(
             book.offend(peer, Offence::InvalidTx, t0),
-            Verdict::Keep { points: 20 }
+            Verdict::Keep { points: 25 }
         );
         assert_eq!(
             book.offend(peer, Offence::InvalidBlock, t0),
-            Verdict::Keep { points: 70 }
+            Verdict::Keep { points: 75 }
         );
         assert!(!book.is_refused(&peer));
         assert_eq!(book.offend(peer, Offence::BadSyncMessage, t0), Verdict::Ban);
@@ -215,7 +215,7 @@ mod tests {
         }
         assert_eq!(book.records.len(), 3);
         assert_eq!(book.points(&peers[0]), 0);
-        assert_eq!(book.points(&peers[3]), 20);
+        assert_eq!(book.points(&peers[3]), 25);
     }
 
     #[test]
