@@ -433,3 +433,209 @@ pub fn listing_view(listing: &Listing, tip_height: u64) -> ListingView {
         purchase,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use infernet_crypto::Identity;
+    use infernet_types::{
+        Amount as ChainAmount, Hash, Receipt, ReplyPublicKey, Signature, Target, Transaction,
+    };
+
+    fn chain_addr(b: u8) -> infernet_types::Address {
+        infernet_types::Address([b; 32])
+    }
+
+    fn sampling() -> SamplingParams {
+        SamplingParams {
+            temperature_milli: 700,
+            top_p_milli: 900,
+            top_k: 40,
+            seed: u64::MAX,
+        }
+    }
+
+    #[test]
+    fn block_view_shows_the_block_as_stored() {
+        let identity = Identity::generate();
+        let stx = Transaction {
+            sender: identity.address(),
+            nonce: 5,
+            fee: ChainAmount(1_000),
+            kind: TxKind::Transfer {
+                to: chain_addr(2),
+                amount: ChainAmount(u64::MAX),
+            },
+        }
+        .sign(&identity, 1337);
+        let header = Header {
+            version: 1,
+            height: 7,
+            prev_hash: Hash([1; 32]),
+            timestamp: 1_700_000_000,
+            target: Target([0x0f; 32]),
+            nonce: u64::MAX,
+            tx_root: Hash([3; 32]),
+            state_root: Hash([4; 32]),
+        };
+        let block = Block {
+            header,
+            coinbase: Coinbase {
+                height: 7,
+                recipient: chain_addr(9),
+                amount: ChainAmount(50),
+            },
+            txs: vec![stx.clone()],
+        };
+        let view = BlockView::from(&block);
+        assert_eq!(view.header.hash, H256::from(block.hash()));
+        assert_eq!(view.header.target, H256([0x0f; 32]));
+        assert_eq!(view.size, len_u64(block.encode().len()));
+        assert_eq!(view.coinbase.amount, Amount(50));
+        let tx = &view.transactions[0];
+        assert_eq!(tx.txid, H256::from(stx.txid()));
+        assert_eq!(tx.sender, Address(identity.address().0));
+        assert_eq!(tx.size, len_u64(stx.encode().len()));
+        assert_eq!(
+            tx.kind,
+            TxKindView::Transfer {
+                to: Address([2; 32]),
+                amount: Amount(u64::MAX)
+            }
+        );
+        // The JSON uses the same spellings as the chain's own views.
+        let json = serde_json::to_value(&view).unwrap();
+        assert_eq!(json["hash"], block.hash().to_hex());
+        assert_eq!(json["height"], 7);
+        assert_eq!(json["nonce"], u64::MAX.to_string());
+        assert_eq!(
+            json["transactions"][0]["sender"],
+            identity.address().to_string()
+        );
+    }
+
+    fn job(status: ChainJobStatus) -> Job {
+        Job {
+            id: Hash([7; 32]),
+            user: chain_addr(1),
+            miner: chain_addr(3),
+            model: Hash([9; 32]),
+            request_hash: Hash([8; 32]),
+            reply_key: ReplyPublicKey([6; 32]),
+            max_input_tokens: 100,
+            max_output_tokens: 50,
+            price_in: ChainAmount(2),
+            price_out: ChainAmount(3),
+            escrow: ChainAmount(350),
+            sampling: sampling(),
+            expiry: 90,
+            require_attestation: true,
+            submitted_at: 10,
+            status,
+            rating: Some(4),
+        }
+    }
+
+    #[test]
+    fn job_status_maps_to_settlement() {
+        let pending = JobView::from(&job(ChainJobStatus::Pending));
+        assert_eq!(
+            (pending.status, pending.settled_at, pending.record),
+            (JobStatus::Pending, None, None)
+        );
+        let done = JobView::from(&job(ChainJobStatus::Completed { height: 12 }));
+        assert_eq!(done.status, JobStatus::Completed);
+        assert_eq!(done.settled_at, Some(12));
+        assert_eq!(done.record, Some(H256([7; 32])));
+        assert_eq!(done.sampling.seed, U64String(u64::MAX));
+        let expired = JobView::from(&job(ChainJobStatus::Expired { height: 90 }));
+        assert_eq!((expired.status, expired.record), (JobStatus::Expired, None));
+    }
+
+    #[test]
+    fn record_view_carries_no_plaintext_only_chain_data() {
+        let receipt = Receipt {
+            job: Hash([7; 32]),
+            model: Hash([9; 32]),
+            miner: chain_addr(3),
+            request_hash: Hash([8; 32]),
+            sampling: sampling(),
+            input_tokens: 20,
+            output_tokens: 30,
+            commitment: Hash([5; 32]),
+            user: chain_addr(1),
+            user_reply_key: ReplyPublicKey([6; 32]),
+        };
+        let record = Record {
+            id: Hash([7; 32]),
+            owner: chain_addr(4),
+            sealed_key: SealedBox {
+                enc: [1; 32],
+                ciphertext: vec![2; 48],
+            },
+            payload: vec![3; 64],
+            receipt,
+            receipt_signature: Signature([0; 64]),
+            created_at: 12,
+            listing: None,
+        };
+        let view = RecordView::from(&record);
+        assert_eq!(view.owner, Address([4; 32]));
+        assert_eq!(view.user, Address([1; 32]));
+        assert_eq!(view.miner, Address([3; 32]));
+        assert_eq!(view.commitment, H256([5; 32]));
+        assert_eq!(view.payload, Bytes(vec![3; 64]));
+        assert_eq!(view.sealed_key.ciphertext, Bytes(vec![2; 48]));
+        assert_eq!(
+            (view.input_tokens, view.output_tokens, view.minted_at),
+            (20, 30, 12)
+        );
+    }
+
+    #[test]
+    fn listing_status_accounts_for_expiry_and_purchases() {
+        let mut listing = Listing {
+            id: Hash([1; 32]),
+            seller: chain_addr(1),
+            records: vec![Hash([7; 32])],
+            price: ChainAmount(1_000),
+            until: 100,
+            title: "t".into(),
+            description: "d".into(),
+            created_at: 5,
+            status: ChainListingStatus::Open,
+        };
+        assert_eq!(listing_view(&listing, 100).status, ListingStatus::Open);
+        assert_eq!(listing_view(&listing, 101).status, ListingStatus::Expired);
+        listing.status = ChainListingStatus::Pending {
+            purchase: Hash([2; 32]),
+        };
+        let v = listing_view(&listing, 101);
+        assert_eq!(
+            (v.status, v.purchase),
+            (ListingStatus::Purchased, Some(H256([2; 32])))
+        );
+        listing.status = ChainListingStatus::Sold {
+            purchase: Hash([2; 32]),
+        };
+        assert_eq!(listing_view(&listing, 0).status, ListingStatus::Delivered);
+        listing.status = ChainListingStatus::Cancelled;
+        assert_eq!(listing_view(&listing, 0).status, ListingStatus::Cancelled);
+    }
+
+    #[test]
+    fn account_next_nonce_never_below_state_nonce() {
+        let account = Account {
+            balance: ChainAmount(u64::MAX),
+            nonce: 4,
+            reply_key: Some(ReplyPublicKey([6; 32])),
+        };
+        let v = account_view(Address([1; 32]), &account, 0);
+        assert_eq!((v.nonce, v.next_nonce), (4, 4));
+        assert_eq!(account_view(Address([1; 32]), &account, 6).next_nonce, 6);
+        assert_eq!(
+            serde_json::to_value(&v).unwrap()["balance"],
+            u64::MAX.to_string()
+        );
+    }
+}

@@ -213,6 +213,7 @@ impl RpcError {
 
     /// Recover a domain error from a JSON-RPC error object's code and `data`, if it is one
     /// this crate produced.
+    #[cfg(any(feature = "server", feature = "client"))]
     pub fn from_error_object(err: &jsonrpsee::types::ErrorObject<'_>) -> Option<RpcError> {
         let data = err.data()?;
         let parsed: RpcError = serde_json::from_str(data.get()).ok()?;
@@ -220,6 +221,7 @@ impl RpcError {
     }
 }
 
+#[cfg(any(feature = "server", feature = "client"))]
 impl From<RpcError> for jsonrpsee::types::ErrorObjectOwned {
     fn from(err: RpcError) -> Self {
         jsonrpsee::types::ErrorObject::owned(err.code(), err.to_string(), Some(err.data()))
@@ -246,6 +248,7 @@ mod tests {
         }
     }
 
+    #[cfg(any(feature = "server", feature = "client"))]
     #[test]
     fn data_carries_reason_and_round_trips() {
         for e in RpcError::catalogue() {
