@@ -20,3 +20,32 @@ pub mod model;
 pub mod sampler;
 pub mod template;
 pub mod tokenizer;
+
+use std::path::PathBuf;
+
+/// File name of the reference model (SmolLM2-135M-Instruct, Q4_1) in the cache directory.
+pub const DEFAULT_MODEL_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
+
+/// Environment variable that overrides [`default_model_path`].
+pub const MODEL_PATH_ENV: &str = "INFERNET_MODEL_PATH";
+
+/// Where the reference model lives: `$INFERNET_MODEL_PATH` when set (and non-empty),
+/// else `<cache dir>/models/SmolLM2-135M-Instruct.Q4_1.gguf` under the platform cache
+/// directory of `org.infernet.infernet` (e.g. `~/.cache/infernet/models/…` on Linux),
+/// else that name relative to the current directory when no home directory is known.
+///
+/// `infernet-miner model fetch` writes the model here; tests that need the real model
+/// look for it here.
+pub fn default_model_path() -> PathBuf {
+    if let Some(p) = std::env::var_os(MODEL_PATH_ENV).filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    models_dir().join(DEFAULT_MODEL_FILE)
+}
+
+/// The directory that holds downloaded models (`<cache dir>/models`).
+pub fn models_dir() -> PathBuf {
+    directories::ProjectDirs::from("org", "infernet", "infernet")
+        .map(|d| d.cache_dir().join("models"))
+        .unwrap_or_else(|| PathBuf::from("models"))
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Regenerate miner/engine/tests/data/tokenizer_smollm2.json: reference token ids
+from llama.cpp (through llama-cpp-python) for the SmolLM2 GGUF file, which
+tests/tokenizer_smollm2.rs compares the engine's tokenizer against.
+
+Usage: python3 miner/scripts/tokenizer_parity.py [MODEL.gguf]
+The model path defaults to $INFERNET_MODEL_PATH, else the miner's cache
+(~/.cache/infernet/models/SmolLM2-135M-Instruct.Q4_1.gguf). Installs
+llama-cpp-python with pip if it is missing (compiles llama.cpp: ~15 minutes).
+CI does not run this script; it only reads the JSON it writes.
+"""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "miner/engine/tests/data/tokenizer_smollm2.json"
+
+# The issue's vector first, then strings that exercise the pre-tokenizer, the
+# byte-level alphabet and special-token parsing.
+TEXTS = [
+    "Hello, world! Infernet encrypts prompts.",
+    "",
+    " ",
+    "a",
+    "Héllo, naïve café — résumé, façade, Ångström, Øresund, ß",
+    "日本語のテキストと中文文本，还有한국어 텍스트。",
+    "Привет, мир! Γειά σου κόσμε. مرحبا بالعالم. שלום עולם",
+    "emoji: 😀🎉👍🏽 family: 👨‍👩‍👧‍👦 flag: 🇫🇷 rainbow: 🏳️‍🌈 heart: ❤️",
+    "digits 0 1 12 123 1234 12345 3.14159 -42 1e10 0x1F 1,000,000",
+    "A long number: 98765432109876543210 and 2026-11-23T13:05:00Z",
+    "def fib(n):\n    if n < 2:\n        return n\n    return fib(n - 1) + fib(n - 2)\n",
+    "fn main() {\n\tlet v: Vec<u32> = (0..10).map(|x| x * x).collect();\n\tprintln!(\"{v:?}\");\n}",
+    "spaces:  two   three    four     five",
+    "tabs:\tone\t\ttwo\t\t\tthree",
+    "newlines:\none\n\ntwo\n\n\nthree\r\nwindows\r\n",
+    "   leading and trailing   ",
+    "\n\n\n",
+    "mixed \t \n \t\n whitespace  \n",
+    "don't I'll we've they're she's it'd I'm DON'T I'LL",
+    "'s 't 're 've 'm 'll 'd ' '' '''",
+    "<|im_start|>user\nHello!<|im_end|>\n<|im_start|>assistant\n",
+    "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n",
+    "<|endoftext|><|endoftext|>text<|im_end|>",
+    "<|im_start|> <|im_end|>  <|im_start|>\n",
+    "not special: <|im_start, im_end|>, <| |>, <|im_end|",
+    "punctuation!!! ??? ... --- *** ### @@@ $$$ %%% ^^^ &&& (((",
+    "URL: https://example.com/path?query=1&x=y#frag and email a.b@c.de",
+    "JSON: {\"key\": [1, 2, 3], \"nested\": {\"a\": null, \"b\": true}}",
+    "math: ∑_{i=1}^{n} i² = n(n+1)/2 ≈ ∞ ≠ ∅; x ≤ y ≥ z ± 1 × 2 ÷ 3",
+    "control \x01\x02\x7f chars and zero\u200bwidth and nbsp\u00a0here",
+    "Combining: e\u0301 a\u0308 n\u0303 and Thai: ภาษาไทย and Hindi: हिन्दी",
+    "ALL CAPS SENTENCE. MiXeD CaSe WoRdS. camelCaseIdentifier snake_case_name",
+    "Explain what a blockchain is in one sentence.",
+]
+
+
+def model_path() -> Path:
+    if len(sys.argv) > 1:
+        return Path(sys.argv[1])
+    env = os.environ.get("INFERNET_MODEL_PATH")
+    if env:
+        return Path(env)
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return cache / "infernet/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def main() -> None:
+    try:
+        from llama_cpp import Llama  # noqa: F401
+    except ImportError:
+        subprocess.check_call([sys.executable, "-m", "pip", "install", "llama-cpp-python"])
+    from llama_cpp import Llama
+
+    path = model_path()
+    if not path.exists():
+        sys.exit(f"model file {path} not found: run `infernet-miner model fetch` first")
+    m = Llama(model_path=str(path), n_threads=1, verbose=False, vocab_only=True)
+    entries = [
+        {"text": t, "ids": m.tokenize(t.encode("utf-8"), add_bos=False, special=True)}
+        for t in TEXTS
+    ]
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    lines = ",\n".join(" " + json.dumps(e, ensure_ascii=False) for e in entries)
+    OUT.write_text("[\n" + lines + "\n]\n", encoding="utf-8")
+    print(f"wrote {len(entries)} entries to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
