@@ -524,6 +524,7 @@ pub struct ListingView {
 
 /// A page of results with an opaque cursor for the next page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "PageOf{T}")]
 pub struct Page<T> {
     /// Items on this page.
     pub items: Vec<T>,

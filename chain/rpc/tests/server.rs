@@ -508,3 +508,47 @@ async fn server_reports_bind_errors() {
     assert!(server.stop());
     server.stopped().await;
 }
+
+#[tokio::test]
+async fn lagging_subscribers_skip_heads_but_lose_record_subscriptions() {
+    let backend = MemBackend::new(true);
+    let server = serve(backend.clone(), RpcLimits::default()).await;
+    let c = ws_client(&server.ws_url()).await.unwrap();
+    let mut heads = c.chain_subscribe_new_heads().await.unwrap();
+    let mut records = c.state_subscribe_owner_records(addr(7)).await.unwrap();
+    // The test runtime is single-threaded: these sends all happen before the server's
+    // subscription tasks run, so both overflow the 16-slot channels.
+    for i in 0..40u8 {
+        backend.heads.send(header(u64::from(i))).unwrap();
+        backend.records.send(record(h(i), addr(7))).unwrap();
+    }
+    // Heads: the oldest are dropped, delivery resumes with the oldest still buffered.
+    let first = tokio::time::timeout(TIMEOUT, heads.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(first, header(24));
+    // Records: the subscription ends instead of silently missing records.
+    let next = tokio::time::timeout(TIMEOUT, records.next()).await.unwrap();
+    assert!(
+        !matches!(next, Some(Ok(_))),
+        "a lagged record subscription kept delivering"
+    );
+    assert!(server.stop());
+}
+
+#[tokio::test]
+async fn subscriptions_per_connection_are_capped() {
+    let limits = RpcLimits {
+        max_subscriptions_per_connection: 2,
+        ..RpcLimits::default()
+    };
+    let server = serve(MemBackend::new(true), limits).await;
+    let c = ws_client(&server.ws_url()).await.unwrap();
+    let _a = c.chain_subscribe_new_heads().await.unwrap();
+    let _b = c.state_subscribe_owner_records(addr(1)).await.unwrap();
+    let err = c.chain_subscribe_new_heads().await.unwrap_err();
+    assert_eq!(code_of(&err), -32006);
+    assert!(server.stop());
+}
