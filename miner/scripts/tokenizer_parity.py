@@ -11,6 +11,7 @@ CI does not run this script; it only reads the JSON it writes.
 """
 import json
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -57,6 +58,23 @@ TEXTS = [
 ]
 
 
+# Fragments for deterministic random strings: mixing scripts, digits, spaces,
+# punctuation and special-token text finds boundary cases hand-picked strings miss.
+FRAGMENTS = [
+    "the", " The", "don't", "'ll", "'S", "x", "  ", "   ", "\t", "\n", "\n\n", " \n", "\r\n",
+    "1", "42", " 7", "3.0", "٣", "²", "½", "Ⅻ", "é", "ñ", "ß", "Œ", "日本", "中文", "한국",
+    "ไทย", "हिं", "Ж", "λ", "😀", "👍🏽", "👨‍👩‍👧", "🇯🇵", "❤️", "\u200d", "\u00a0", "\u3000",
+    "!", "?!", "...", "--", "()", "{}", "[]", "<", ">", "</", "=>", "::", "#", "@", "$", "%",
+    "_", "__init__", "snake_case", "CamelCase", "<|im_start|>", "<|im_end|>", "<|endoftext|>",
+    "<|", "|>", "\\", "\"", "'", "`", "~", "ü", "\u0301", "\U0001F9D1\u200d\U0001F4BB",
+]
+
+
+def random_texts(n: int, seed: int = 20261123) -> list:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(FRAGMENTS) for _ in range(rng.randint(1, 12))) for _ in range(n)]
+
+
 def model_path() -> Path:
     if len(sys.argv) > 1:
         return Path(sys.argv[1])
@@ -80,7 +98,7 @@ def main() -> None:
     m = Llama(model_path=str(path), n_threads=1, verbose=False, vocab_only=True)
     entries = [
         {"text": t, "ids": m.tokenize(t.encode("utf-8"), add_bos=False, special=True)}
-        for t in TEXTS
+        for t in TEXTS + random_texts(150)
     ]
     OUT.parent.mkdir(parents=True, exist_ok=True)
     lines = ",\n".join(" " + json.dumps(e, ensure_ascii=False) for e in entries)
