@@ -18,6 +18,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "miner/engine/tests/data/tokenizer_smollm2.json"
+CHAT_OUT = ROOT / "miner/engine/tests/data/template_smollm2.json"
+
+# Conversations rendered with the file's own chat template by Jinja2 the way
+# transformers does (trim_blocks, lstrip_blocks), then tokenized by llama.cpp.
+CHATS = [
+    ([("user", "Explain what a blockchain is in one sentence.")], True),
+    ([("system", "You are terse."), ("user", "Hi!")], True),
+    ([("user", "2+2?"), ("assistant", "4"), ("user", "And 3 × 3? 🤔")], True),
+    ([("user", "  spaced\n\tcontent  ")], False),
+]
 
 # The vector first, then strings that exercise the pre-tokenizer, the
 # byte-level alphabet and special-token parsing.
@@ -104,6 +114,21 @@ def main() -> None:
     lines = ",\n".join(" " + json.dumps(e, ensure_ascii=False) for e in entries)
     OUT.write_text("[\n" + lines + "\n]\n", encoding="utf-8")
     print(f"wrote {len(entries)} entries to {OUT}")
+
+    import jinja2
+
+    env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True)
+    template = env.from_string(m.metadata["tokenizer.chat_template"])
+    chats = []
+    for messages, gen in CHATS:
+        msgs = [{"role": r, "content": c} for r, c in messages]
+        text = template.render(messages=msgs, add_generation_prompt=gen,
+                               bos_token="<|im_start|>", eos_token="<|im_end|>")
+        ids = m.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        chats.append({"messages": msgs, "add_generation_prompt": gen, "text": text, "ids": ids})
+    lines = ",\n".join(" " + json.dumps(c, ensure_ascii=False) for c in chats)
+    CHAT_OUT.write_text("[\n" + lines + "\n]\n", encoding="utf-8")
+    print(f"wrote {len(chats)} chats to {CHAT_OUT}")
 
 
 if __name__ == "__main__":
