@@ -12,6 +12,24 @@
 //!
 //! Method names, parameters, results and error codes are documented in `specs/rpc.md`, and
 //! served by `rpc.discover` as an OpenRPC document (committed as `specs/openrpc.json`).
+//!
+//! The node's side, in outline:
+//!
+//! ```text
+//! struct NodeRpc { store: …, mempool: …, network: …, heads: broadcast::Sender<HeaderView>, … }
+//! #[async_trait] impl infernet_rpc::RpcBackend for NodeRpc { … }   // views via `convert`
+//! let server = infernet_rpc::start(addr, Arc::new(node_rpc), RpcLimits::default()).await?;
+//! // on shutdown:
+//! server.stop();
+//! server.stopped().await;
+//! ```
+//!
+//! A client's side:
+//!
+//! ```text
+//! use infernet_rpc::client::{InfernetApiClient, http_client};
+//! let tip = http_client("http://127.0.0.1:9933")?.chain_get_tip().await?;
+//! ```
 
 #[cfg(feature = "client")]
 pub mod api;

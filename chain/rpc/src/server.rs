@@ -58,6 +58,15 @@ pub struct ListingQuery {
 /// block the async runtime (run storage reads that can take long with
 /// `tokio::task::spawn_blocking`). Parameters arrive validated and capped as documented on
 /// each method. Return `Ok(None)` for "not found"; [`RpcError`] for domain failures.
+///
+/// A call's future is dropped if its client disconnects, so methods must be cancel-safe:
+/// hand work that must complete (admitting a transaction, sealing blocks) to a task or
+/// channel that owns it rather than doing half of it in the future itself.
+///
+/// The broadcast receivers feed subscriptions: one receiver per subscription, taken when the
+/// subscription starts. Size the channels for bursts (a reorg's heads, a block's records); a
+/// subscriber that falls behind skips heads but has its record or job subscription closed
+/// with an error, so it never silently misses one.
 #[async_trait]
 pub trait RpcBackend: Send + Sync + 'static {
     /// The best block.

@@ -10,7 +10,7 @@ use infernet_rpc::client::{ClientError, InfernetApiClient, domain_error, http_cl
 use infernet_rpc::error::codes;
 use infernet_rpc::views::*;
 use infernet_rpc::{Amount, H256, RpcError, RpcLimits};
-use jsonrpsee::core::client::ClientT;
+use jsonrpsee::core::client::{ClientT, SubscriptionClientT};
 use jsonrpsee::rpc_params;
 
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -435,6 +435,17 @@ async fn job_result_subscription_waits_for_completion() {
         domain_error(&err),
         Some(RpcError::UnknownJob { job: h(0xee) })
     );
+
+    // A malformed id is refused as invalid params.
+    let err = c
+        .subscribe::<JobView, _>(
+            "state_subscribeJobResult",
+            rpc_params!["zz"],
+            "state_unsubscribeJobResult",
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&err), codes::INVALID_PARAMS);
     assert!(server.stop());
 }
 
