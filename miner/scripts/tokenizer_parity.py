@@ -18,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "miner/engine/tests/data/tokenizer_smollm2.json"
+GGUF_OUT = ROOT / "miner/engine/tests/data/gguf_smollm2.json"
 CHAT_OUT = ROOT / "miner/engine/tests/data/template_smollm2.json"
 
 # Conversations rendered with the file's own chat template by Jinja2 the way
@@ -129,6 +130,40 @@ def main() -> None:
     lines = ",\n".join(" " + json.dumps(c, ensure_ascii=False) for c in chats)
     CHAT_OUT.write_text("[\n" + lines + "\n]\n", encoding="utf-8")
     print(f"wrote {len(chats)} chats to {CHAT_OUT}")
+    write_gguf_reference(path)
+
+
+def write_gguf_reference(path: Path) -> None:
+    """Reference values for the GGUF reader from the `gguf` Python package (the
+    llama.cpp project's reader): model id, header facts, dequantized rows."""
+    try:
+        import blake3
+        import gguf
+    except ImportError:
+        subprocess.check_call([sys.executable, "-m", "pip", "install", "gguf", "blake3"])
+        import blake3
+        import gguf
+
+    reader = gguf.GGUFReader(str(path))
+    tensors = {t.name: t for t in reader.tensors}
+    rows = []
+    for name, row in [("token_embd.weight", 19556), ("token_embd.weight", 0),
+                      ("blk.0.ffn_down.weight", 0), ("blk.29.attn_q.weight", 575),
+                      ("blk.0.attn_norm.weight", 0), ("output_norm.weight", 0)]:
+        t = tensors[name]
+        values = gguf.quants.dequantize(t.data, t.tensor_type).reshape(-1, int(t.shape[0]))[row]
+        rows.append({"tensor": name, "type": t.tensor_type.name, "dims": [int(d) for d in t.shape],
+                     "offset": int(t.data_offset), "row": row,
+                     "values": [float(v) for v in values]})
+    ref = {
+        "file_size": path.stat().st_size,
+        "blake3": blake3.blake3(path.read_bytes()).hexdigest(),
+        "tensor_count": len(reader.tensors),
+        "kv_count": len(reader.fields) - 3,  # GGUF.version/tensor_count/kv_count pseudo-fields
+        "rows": rows,
+    }
+    GGUF_OUT.write_text(json.dumps(ref) + "\n", encoding="utf-8")
+    print(f"wrote GGUF reference values to {GGUF_OUT}")
 
 
 if __name__ == "__main__":
