@@ -532,12 +532,6 @@ impl EventLoop {
         if let Some((_, Some(reply))) = self.pending_dials.remove(&connection_id) {
             let _ = reply.send(Ok(peer));
         }
-        if outbound {
-            self.swarm
-                .behaviour_mut()
-                .kad
-                .add_address(&peer, address.clone());
-        }
         let state = self.connected.entry(peer).or_default();
         state
             .connections
@@ -585,12 +579,16 @@ impl EventLoop {
             BehaviourEvent::Sync(event) => self.on_sync(event),
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
                 if info.protocol_version != self.protocols.identify {
-                    info!(%peer_id, theirs = %info.protocol_version, "peer is on another chain; disconnecting");
-                    let _ = self.swarm.disconnect_peer_id(peer_id);
+                    info!(%peer_id, theirs = %info.protocol_version, "peer is on another chain");
+                    self.swarm.behaviour_mut().kad.remove_peer(&peer_id);
+                    self.penalise(peer_id, Offence::WrongChain);
                     return;
                 }
-                for addr in info.listen_addrs.into_iter().take(MAX_IDENTIFY_ADDRS) {
-                    self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
+                // Only peers that serve our Kademlia protocol enter the routing table.
+                if info.protocols.contains(&self.protocols.kad) {
+                    for addr in info.listen_addrs.into_iter().take(MAX_IDENTIFY_ADDRS) {
+                        self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
+                    }
                 }
                 if let Some(state) = self.connected.get_mut(&peer_id) {
                     state.agent_version = Some(info.agent_version);

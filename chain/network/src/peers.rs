@@ -22,6 +22,9 @@ pub enum Offence {
     InvalidTx,
     /// An oversized or undecodable sync message.
     BadSyncMessage,
+    /// The peer is on another chain (identify's protocol version differs): useless to us,
+    /// so it is banned at once rather than redialed forever.
+    WrongChain,
 }
 
 /// What the event loop must do after an offence.
@@ -69,6 +72,7 @@ impl PeerBook {
             Offence::InvalidBlock => self.policy.invalid_block,
             Offence::InvalidTx => self.policy.invalid_tx,
             Offence::BadSyncMessage => self.policy.bad_sync_message,
+            Offence::WrongChain => self.policy.ban_threshold,
         };
         if !self.records.contains_key(&peer) {
             evict_oldest(&mut self.records, self.policy.max_tracked, |r| r.last);
@@ -188,6 +192,17 @@ mod tests {
         assert_eq!(expired, vec![peer]);
         assert!(!book.is_refused(&peer));
         assert_eq!(book.points(&peer), 0);
+    }
+
+    #[test]
+    fn a_peer_of_another_chain_is_banned_at_once() {
+        let mut book = PeerBook::new(policy());
+        let peer = PeerId::random();
+        assert_eq!(
+            book.offend(peer, Offence::WrongChain, Instant::now()),
+            Verdict::Ban
+        );
+        assert!(book.is_refused(&peer));
     }
 
     #[test]
