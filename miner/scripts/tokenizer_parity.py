@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "miner/engine/tests/data/tokenizer_smollm2.json"
 GGUF_OUT = ROOT / "miner/engine/tests/data/gguf_smollm2.json"
+SPM_OUT = ROOT / "miner/engine/tests/data/tokenizer_spm_tiny.json"
 CHAT_OUT = ROOT / "miner/engine/tests/data/template_smollm2.json"
 
 # Conversations rendered with the file's own chat template by Jinja2 the way
@@ -131,6 +132,65 @@ def main() -> None:
     CHAT_OUT.write_text("[\n" + lines + "\n]\n", encoding="utf-8")
     print(f"wrote {len(chats)} chats to {CHAT_OUT}")
     write_gguf_reference(path)
+    write_spm_reference()
+
+
+SPM_PIECES = [
+    "\u2581", "e", "t", "h", "l", "o", "\u2581t", "\u2581th", "\u2581the", "he", "ll", "llo",
+    "\u2581h", "\u2581he", "\u2581hell", "\u2581hello", "\u2581w", "or", "ld", "\u2581wor",
+    "\u2581world", "a", "n", "d", "\u2581a", "\u2581an", "\u2581and", "é", "日", "本", "日本",
+    "r", "w", "i", "s", "\u2581is", ",", "!", "\u2581\u2581", "\u2581\u2581\u2581", "x", "c",
+    "\u2581c", "at", "\u2581cat", "1", "2", "12", "<user>",
+]
+SPM_TEXTS = [
+    "hello world", " the and", "Hello, 日本!", "", "a\nb  c", "<s>x</s> the",
+    "the cat is 12!", "   leading", "trailing   ", "naïve café 😀", "<user>hello<user> world",
+    "\t\ttabs", "hell hello helloworld", "日本日本 本日", "a</s>", "x\n\n\ny",
+]
+
+
+def write_spm_reference() -> None:
+    """A tiny SentencePiece (`llama`) vocabulary written as a vocab-only GGUF with the
+    `gguf` package, tokenized by llama.cpp: reference ids for the SPM path."""
+    import tempfile
+
+    import gguf
+    from llama_cpp import Llama
+
+    tokens = ["<unk>", "<s>", "</s>"] + ["<0x%02X>" % b for b in range(256)] + SPM_PIECES
+    types = [2, 3, 3] + [6] * 256 + [4 if p == "<user>" else 1 for p in SPM_PIECES]
+    scores = [0.0] * 259 + [-float(i) for i in range(len(SPM_PIECES))]
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "spm.gguf"
+        w = gguf.GGUFWriter(str(path), "llama")
+        w.add_context_length(64)
+        w.add_embedding_length(32)
+        w.add_block_count(1)
+        w.add_feed_forward_length(64)
+        w.add_head_count(2)
+        w.add_head_count_kv(1)
+        w.add_layer_norm_rms_eps(1e-5)
+        w.add_tokenizer_model("llama")
+        w.add_token_list(tokens)
+        w.add_token_types(types)
+        w.add_token_scores(scores)
+        w.add_bos_token_id(1)
+        w.add_eos_token_id(2)
+        w.add_unk_token_id(0)
+        w.add_add_bos_token(True)
+        w.write_header_to_file()
+        w.write_kv_data_to_file()
+        w.write_tensors_to_file()
+        w.close()
+        m = Llama(model_path=str(path), vocab_only=True, verbose=False)
+        cases = [
+            {"text": t, "add_bos": bos,
+             "ids": m.tokenize(t.encode("utf-8"), add_bos=bos, special=True)}
+            for t in SPM_TEXTS for bos in (False, True)
+        ]
+    ref = {"tokens": tokens, "types": types, "scores": scores, "cases": cases}
+    SPM_OUT.write_text(json.dumps(ref, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {len(cases)} SentencePiece cases to {SPM_OUT}")
 
 
 def write_gguf_reference(path: Path) -> None:

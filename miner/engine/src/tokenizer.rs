@@ -1,5 +1,6 @@
 //! The tokenizer described by a GGUF file's `tokenizer.ggml.*` metadata: gpt2-style
-//! byte-level BPE (`tokenizer.ggml.model = gpt2`) with llama.cpp's pre-tokenizers,
+//! byte-level BPE (`tokenizer.ggml.model = gpt2`, SmolLM2, Llama 3) with llama.cpp's
+//! pre-tokenizers, SentencePiece-style BPE with byte fallback (`llama`, TinyLlama),
 //! special-token parsing, BOS/EOS flags, decoding and streaming decoding.
 //!
 //! The goal is token-for-token parity with llama.cpp on the same file, so the
@@ -7,6 +8,9 @@
 //! (control and user-defined) are cut out of the text first, longest first; each
 //! remaining fragment is split by the pre-tokenizer (for `smollm`: every digit on
 //! its own, then the GPT-2 pattern); each piece is byte-encoded and merged by rank.
+//! SentencePiece vocabularies instead merge adjacent characters by token score
+//! after prefixing a space and writing spaces as `▁`, and fall back to `<0xAB>`
+//! byte tokens for characters outside the vocabulary.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -20,7 +24,9 @@ pub enum TokenizerError {
     #[error("tokenizer metadata: {0}")]
     Metadata(#[from] GgufError),
     /// `tokenizer.ggml.model` names a tokenizer this engine does not implement.
-    #[error("tokenizer model {0:?} is not supported (supported: \"gpt2\" byte-level BPE)")]
+    #[error(
+        "tokenizer model {0:?} is not supported (supported: \"gpt2\" byte-level BPE, \"llama\" SentencePiece BPE)"
+    )]
     UnsupportedModel(String),
     /// `tokenizer.ggml.pre` names a pre-tokenizer this engine does not implement.
     #[error(
@@ -63,6 +69,20 @@ impl TokenType {
             _ => Self::Undefined,
         }
     }
+}
+
+/// The tokenization algorithm.
+#[derive(Debug, Clone, PartialEq)]
+enum Algorithm {
+    /// gpt2-style byte-level BPE with merge ranks.
+    ByteLevelBpe,
+    /// SentencePiece BPE: merges by token score, `▁` for spaces, byte fallback.
+    SentencePiece {
+        /// Score of each token (higher merges first).
+        scores: Vec<f32>,
+        /// Prefix a space to text that starts the input or follows a special token.
+        add_space_prefix: bool,
+    },
 }
 
 /// How text is split into pieces before BPE.
@@ -126,6 +146,8 @@ pub struct Tokenizer {
     /// Control / user-defined / unknown tokens, longest text first.
     specials: Vec<u32>,
     pre: PreTokenizer,
+    algorithm: Algorithm,
+    unk: Option<u32>,
     bos: Option<u32>,
     eos: Option<u32>,
     add_bos: bool,
@@ -175,10 +197,13 @@ impl Tokenizer {
     pub fn from_gguf(file: &GgufFile) -> Result<Self, TokenizerError> {
         let md = file.metadata();
         let model = md.str("tokenizer.ggml.model")?;
-        if model != "gpt2" {
-            return Err(TokenizerError::UnsupportedModel(model.to_owned()));
-        }
+        let spm = match model {
+            "gpt2" => false,
+            "llama" => true,
+            other => return Err(TokenizerError::UnsupportedModel(other.to_owned())),
+        };
         let pre = match md.get("tokenizer.ggml.pre") {
+            _ if spm => PreTokenizer::Gpt2,
             None => PreTokenizer::Gpt2,
             Some(_) => match md.str("tokenizer.ggml.pre")? {
                 "default" | "gpt2" | "gpt-2" | "mpt" | "olmo" | "jais" => PreTokenizer::Gpt2,
@@ -218,11 +243,16 @@ impl Tokenizer {
         // bytes; llama.cpp drops such bytes from the output, and so do we.
         let mut byte_ids = [NO_TOKEN; 256];
         for b in 0..=255u8 {
-            if let Some(&id) = token_to_id.get(&byte_to_char(b).to_string()) {
+            let text = if spm {
+                format!("<0x{b:02X}>")
+            } else {
+                byte_to_char(b).to_string()
+            };
+            if let Some(&id) = token_to_id.get(&text) {
                 byte_ids[b as usize] = id;
             }
         }
-        if byte_ids.iter().all(|&id| id == NO_TOKEN) {
+        if !spm && byte_ids.iter().all(|&id| id == NO_TOKEN) {
             return Err(TokenizerError::Vocab(
                 "no byte-level tokens: this is not a gpt2-style byte-level BPE vocabulary".into(),
             ));
@@ -264,8 +294,10 @@ impl Tokenizer {
 
         let bos = optional_id(file, "tokenizer.ggml.bos_token_id", n)?;
         let eos = optional_id(file, "tokenizer.ggml.eos_token_id", n)?;
+        let unk = optional_id(file, "tokenizer.ggml.unknown_token_id", n)?;
         let add_bos = match md.get("tokenizer.ggml.add_bos_token") {
-            None => false,
+            // llama.cpp's defaults: SentencePiece models add BOS, gpt2 ones do not.
+            None => spm,
             Some(_) => md.bool("tokenizer.ggml.add_bos_token")?,
         };
         let mut eog: Vec<u32> = Vec::new();
@@ -281,6 +313,35 @@ impl Tokenizer {
         eog.sort_unstable();
         eog.dedup();
 
+        let algorithm = if spm {
+            let scores = match md.get("tokenizer.ggml.scores") {
+                None => vec![0.0; n],
+                Some(_) => {
+                    let s: Vec<f32> = md
+                        .array("tokenizer.ggml.scores")?
+                        .iter()
+                        .map(|v| v.as_f64().map_or(0.0, |f| f as f32))
+                        .collect();
+                    if s.len() != n {
+                        return Err(TokenizerError::Vocab(format!(
+                            "{} token scores for {n} tokens",
+                            s.len()
+                        )));
+                    }
+                    s
+                }
+            };
+            let add_space_prefix = match md.get("tokenizer.ggml.add_space_prefix") {
+                None => true,
+                Some(_) => md.bool("tokenizer.ggml.add_space_prefix")?,
+            };
+            Algorithm::SentencePiece {
+                scores,
+                add_space_prefix,
+            }
+        } else {
+            Algorithm::ByteLevelBpe
+        };
         let letter =
             regex::Regex::new(r"\p{L}").map_err(|e| TokenizerError::Vocab(e.to_string()))?;
         let unassigned =
@@ -293,6 +354,8 @@ impl Tokenizer {
             byte_ids,
             specials,
             pre,
+            algorithm,
+            unk,
             bos,
             eos,
             add_bos,
@@ -317,7 +380,8 @@ impl Tokenizer {
         self.eos
     }
 
-    /// Whether the model wants BOS prepended (`tokenizer.ggml.add_bos_token`, default false).
+    /// Whether the model wants BOS prepended (`tokenizer.ggml.add_bos_token`; when
+    /// absent, true for SentencePiece models and false for gpt2 ones, as llama.cpp).
     pub fn add_bos_default(&self) -> bool {
         self.add_bos
     }
@@ -350,13 +414,105 @@ impl Tokenizer {
         if add_bos && let Some(b) = self.bos {
             out.push(b);
         }
+        // SentencePiece: text that starts the input or follows a special token
+        // gets a space prefix (llama.cpp's `is_prev_special`).
+        let mut after_special = true;
         for frag in self.partition_specials(text) {
             match frag {
-                Fragment::Token(id) => out.push(id),
-                Fragment::Text(t) => self.encode_fragment(t, &mut out),
+                Fragment::Token(id) => {
+                    out.push(id);
+                    after_special = true;
+                }
+                // llama.cpp keeps no empty fragments (an empty text gives no tokens).
+                Fragment::Text("") => {}
+                Fragment::Text(t) => {
+                    match &self.algorithm {
+                        Algorithm::ByteLevelBpe => self.encode_fragment(t, &mut out),
+                        Algorithm::SentencePiece {
+                            scores,
+                            add_space_prefix,
+                        } => self.spm_fragment(
+                            t,
+                            *add_space_prefix && after_special,
+                            scores,
+                            &mut out,
+                        ),
+                    }
+                    after_special = false;
+                }
             }
         }
         out
+    }
+
+    /// SentencePiece BPE of one text fragment: characters are merged pairwise,
+    /// the pair whose concatenation is the highest-scoring token first (leftmost on
+    /// ties); what is left unmerged and outside the vocabulary becomes byte tokens.
+    fn spm_fragment(&self, text: &str, prefix_space: bool, scores: &[f32], out: &mut Vec<u32>) {
+        let mut s = String::with_capacity(text.len() + 3);
+        if prefix_space {
+            s.push(' ');
+        }
+        s.push_str(text);
+        let s = s.replace(' ', "\u{2581}");
+        let start: Vec<usize> = s.char_indices().map(|(i, _)| i).collect();
+        let n = start.len();
+        if n == 0 {
+            return;
+        }
+        let mut len: Vec<usize> = s.chars().map(char::len_utf8).collect();
+        let mut prev: Vec<usize> = (0..n).map(|i| i.wrapping_sub(1)).collect();
+        let mut next: Vec<usize> = (1..=n).collect();
+        let mut heap: BinaryHeap<SpmBigram> = BinaryHeap::new();
+        let try_add = |heap: &mut BinaryHeap<SpmBigram>, len: &[usize], l: usize, r: usize| {
+            if l >= n || r >= n {
+                return;
+            }
+            let size = len[l] + len[r];
+            let Some(&id) = self.token_to_id.get(&s[start[l]..start[l] + size]) else {
+                return;
+            };
+            heap.push(SpmBigram {
+                score: scores.get(id as usize).copied().unwrap_or(0.0),
+                left: l,
+                right: r,
+                size,
+            });
+        };
+        for i in 1..n {
+            try_add(&mut heap, &len, i - 1, i);
+        }
+        while let Some(b) = heap.pop() {
+            let (l, r) = (b.left, b.right);
+            // Skip stale pairs: a side was merged into something else since.
+            if len[l] == 0 || len[r] == 0 || len[l] + len[r] != b.size {
+                continue;
+            }
+            len[l] += len[r];
+            len[r] = 0;
+            next[l] = next[r];
+            if next[r] < n {
+                prev[next[r]] = l;
+            }
+            try_add(&mut heap, &len, prev[l], l);
+            try_add(&mut heap, &len, l, next[l]);
+        }
+        let mut i = 0;
+        while i < n {
+            let piece = &s[start[i]..start[i] + len[i]];
+            match self.token_to_id.get(piece) {
+                Some(&id) => out.push(id),
+                None => {
+                    for &b in piece.as_bytes() {
+                        match self.byte_ids[b as usize] {
+                            NO_TOKEN => out.extend(self.unk),
+                            id => out.push(id),
+                        }
+                    }
+                }
+            }
+            i = next[i];
+        }
     }
 
     /// Cuts special tokens out of `text` (longest special first, as llama.cpp).
@@ -522,7 +678,15 @@ impl Tokenizer {
         let Some(text) = self.tokens.get(id as usize) else {
             return;
         };
+        let spm = matches!(self.algorithm, Algorithm::SentencePiece { .. });
         match self.types[id as usize] {
+            TokenType::Normal | TokenType::Undefined if spm => {
+                out.extend_from_slice(text.replace('\u{2581}', " ").as_bytes());
+            }
+            TokenType::Byte if spm => match parse_byte_token(text) {
+                Some(b) => out.push(b),
+                None => out.extend_from_slice(text.as_bytes()),
+            },
             TokenType::Normal | TokenType::Undefined => {
                 for c in text.chars() {
                     match char_to_byte(c) {
@@ -545,10 +709,25 @@ impl Tokenizer {
 
     /// Decodes `ids` to text; control tokens (BOS, EOS, chat markers) are left out,
     /// as llama.cpp does when not rendering specials. Invalid UTF-8 becomes U+FFFD.
+    /// For SentencePiece models that prefix a space, the first token's leading space
+    /// is removed (as llama.cpp's `llama_detokenize`).
     pub fn decode(&self, ids: &[u32]) -> String {
         let mut bytes = Vec::new();
-        for &id in ids {
+        for (i, &id) in ids.iter().enumerate() {
+            let before = bytes.len();
             self.token_bytes(id, false, &mut bytes);
+            if i == 0
+                && matches!(
+                    self.algorithm,
+                    Algorithm::SentencePiece {
+                        add_space_prefix: true,
+                        ..
+                    }
+                )
+                && bytes.get(before) == Some(&b' ')
+            {
+                bytes.remove(before);
+            }
         }
         String::from_utf8_lossy(&bytes).into_owned()
     }
@@ -568,6 +747,41 @@ impl Tokenizer {
             tokenizer: self,
             pending: Vec::new(),
         }
+    }
+}
+
+/// The byte of a SentencePiece byte token `<0xAB>`.
+fn parse_byte_token(text: &str) -> Option<u8> {
+    let hex = text.strip_prefix("<0x")?.strip_suffix('>')?;
+    u8::from_str_radix(hex, 16).ok()
+}
+
+/// A candidate SentencePiece merge of symbols `left` and `right`.
+struct SpmBigram {
+    score: f32,
+    left: usize,
+    right: usize,
+    /// Byte length of the merged text, to detect stale candidates.
+    size: usize,
+}
+
+impl PartialEq for SpmBigram {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+impl Eq for SpmBigram {}
+impl PartialOrd for SpmBigram {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for SpmBigram {
+    /// Max-heap order: higher score first, then the leftmost pair.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.score
+            .total_cmp(&other.score)
+            .then_with(|| other.left.cmp(&self.left))
     }
 }
 
