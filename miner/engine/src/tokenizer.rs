@@ -343,9 +343,9 @@ impl Tokenizer {
             Algorithm::ByteLevelBpe
         };
         let letter =
-            regex::Regex::new(r"\p{L}").map_err(|e| TokenizerError::Vocab(e.to_string()))?;
+            regex::Regex::new(r"\p{L}+").map_err(|e| TokenizerError::Vocab(e.to_string()))?;
         let unassigned =
-            regex::Regex::new(r"\p{Cn}").map_err(|e| TokenizerError::Vocab(e.to_string()))?;
+            regex::Regex::new(r"\p{Cn}+").map_err(|e| TokenizerError::Vocab(e.to_string()))?;
         Ok(Self {
             tokens,
             types,
@@ -589,23 +589,20 @@ impl Tokenizer {
                 assigned: true,
             })
             .collect();
-        // Map byte offsets to char indices for the regex passes.
-        let mut index_of = HashMap::new();
-        let needs_regex = chars.iter().any(|c| !c.is_ascii());
-        if needs_regex {
-            for (ci, (bi, _)) in text.char_indices().enumerate() {
-                index_of.insert(bi, ci);
-            }
-            for m in self.letter.find_iter(text) {
-                if let Some(&ci) = index_of.get(&m.start()) {
-                    flags[ci].letter = true;
+        if chars.iter().any(|c| !c.is_ascii()) {
+            // Byte offset of each char, to map regex matches (runs) to char indices.
+            let starts: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+            let mut mark = |re: &regex::Regex, set: fn(&mut Flags)| {
+                for m in re.find_iter(text) {
+                    let Ok(first) = starts.binary_search(&m.start()) else {
+                        continue;
+                    };
+                    let last = starts.partition_point(|&b| b < m.end());
+                    flags[first..last].iter_mut().for_each(set);
                 }
-            }
-            for m in self.unassigned.find_iter(text) {
-                if let Some(&ci) = index_of.get(&m.start()) {
-                    flags[ci].assigned = false;
-                }
-            }
+            };
+            mark(&self.letter, |f| f.letter = true);
+            mark(&self.unassigned, |f| f.assigned = false);
         } else {
             for (f, c) in flags.iter_mut().zip(chars) {
                 f.letter = c.is_ascii_alphabetic();
