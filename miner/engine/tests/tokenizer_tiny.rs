@@ -117,3 +117,98 @@ fn unsupported_vocabularies_are_errors() {
         Err(TokenizerError::Metadata(_))
     ));
 }
+
+/// Deterministic test data (xorshift64*).
+fn next(state: &mut u64) -> u64 {
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+}
+
+/// Textbook BPE on one pre-tokenized word: repeatedly merge the adjacent pair with
+/// the lowest merge rank (leftmost on ties) until none applies.
+fn naive_bpe(
+    word: &str,
+    ranks: &std::collections::HashMap<(String, String), usize>,
+) -> Vec<String> {
+    let mut syms: Vec<String> = word.bytes().map(|b| byte_to_char(b).to_string()).collect();
+    loop {
+        let best = (0..syms.len().saturating_sub(1))
+            .filter_map(|i| {
+                ranks
+                    .get(&(syms[i].clone(), syms[i + 1].clone()))
+                    .map(|&r| (r, i))
+            })
+            .min();
+        let Some((_, i)) = best else { return syms };
+        let right = syms.remove(i + 1);
+        syms[i].push_str(&right);
+    }
+}
+
+#[test]
+fn heap_bpe_equals_textbook_bpe() {
+    let bytes = tiny_llama_bytes(&TinyConfig::default(), 1).unwrap();
+    let file = GgufFile::from_bytes(bytes).unwrap();
+    let tok = Tokenizer::from_gguf(&file).unwrap();
+    let ranks: std::collections::HashMap<(String, String), usize> = file
+        .metadata()
+        .strings("tokenizer.ggml.merges")
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(r, m)| {
+            let (a, b) = m.split_once(' ').unwrap();
+            ((a.to_owned(), b.to_owned()), r)
+        })
+        .collect();
+    assert!(ranks.len() > 100);
+    // Letters only, optionally after one space: exactly one gpt2 piece.
+    let alphabet = b"etaoinshrdlucmwfgypbvkxqj";
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..2000 {
+        let len = 1 + next(&mut state) % 14;
+        let mut word = String::new();
+        if next(&mut state) % 2 == 0 {
+            word.push(' ');
+        }
+        for _ in 0..len {
+            word.push(char::from(alphabet[(next(&mut state) % 25) as usize]));
+        }
+        let expected: Vec<u32> = naive_bpe(&word, &ranks)
+            .iter()
+            .map(|s| tok.token_id(s).unwrap())
+            .collect();
+        assert_eq!(tok.encode(&word, false), expected, "{word:?}");
+    }
+}
+
+#[test]
+fn random_unicode_round_trips() {
+    let tok = tiny();
+    let ranges: [(u32, u32); 6] = [
+        (0x20, 0x7f),
+        (0x09, 0x0e),
+        (0xa0, 0x250),
+        (0x3040, 0x30ff),
+        (0x4e00, 0x4f00),
+        (0x1f300, 0x1f64f),
+    ];
+    let mut state = 42u64;
+    for _ in 0..500 {
+        let len = next(&mut state) % 40;
+        let text: String = (0..len)
+            .filter_map(|_| {
+                let (lo, hi) = ranges[(next(&mut state) % 6) as usize];
+                char::from_u32(lo + (next(&mut state) % u64::from(hi - lo)) as u32)
+            })
+            .collect();
+        let ids = tok.encode(&text, false);
+        assert_eq!(tok.decode(&ids), text);
+        let mut dec = tok.stream_decoder();
+        let mut streamed: String = ids.iter().filter_map(|&i| dec.push(i)).collect();
+        streamed.extend(dec.finish());
+        assert_eq!(streamed, text);
+    }
+}
