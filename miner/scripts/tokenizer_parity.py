@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "miner/engine/tests/data/tokenizer_smollm2.json"
 GGUF_OUT = ROOT / "miner/engine/tests/data/gguf_smollm2.json"
 SPM_OUT = ROOT / "miner/engine/tests/data/tokenizer_spm_tiny.json"
+BPE_OUT = ROOT / "miner/engine/tests/data/tokenizer_bpe_tiny.json"
 CHAT_OUT = ROOT / "miner/engine/tests/data/template_smollm2.json"
 
 # Conversations rendered with the file's own chat template by Jinja2 the way
@@ -133,6 +134,7 @@ def main() -> None:
     print(f"wrote {len(chats)} chats to {CHAT_OUT}")
     write_gguf_reference(path)
     write_spm_reference()
+    write_bpe_reference()
 
 
 SPM_PIECES = [
@@ -191,6 +193,109 @@ def write_spm_reference() -> None:
     ref = {"tokens": tokens, "types": types, "scores": scores, "cases": cases}
     SPM_OUT.write_text(json.dumps(ref, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {len(cases)} SentencePiece cases to {SPM_OUT}")
+
+
+BPE_CORPUS = (
+    "the quick brown fox jumps over the lazy dog. Hello world! I'll say it's THE END. "
+    "Numbers 123 4567 2024 and 3.14; code: def f(x):\n    return x + 1\n\n"
+    "don't can't WON'T we've they're you'd SHE'LL  spaces   and\ttabs\r\nlines "
+    "naïve café 日本語 😀 Привет мир"
+)
+
+
+def bytes_to_unicode() -> dict:
+    bs = list(range(0x21, 0x7F)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return {b: chr(c) for b, c in zip(bs, cs)}
+
+
+def tiny_bpe_vocab(n_merges: int = 300):
+    """A small byte-level BPE vocabulary trained on BPE_CORPUS (words split on spaces)."""
+    b2u = bytes_to_unicode()
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    tokens = specials + [b2u[b] for b in range(256)]
+    words = {}
+    for i, w in enumerate(BPE_CORPUS.split(" ")):
+        w = w if i == 0 else " " + w
+        key = tuple(b2u[b] for b in w.encode("utf-8"))
+        words[key] = words.get(key, 0) + 1
+    merges = []
+    for _ in range(n_merges):
+        pairs = {}
+        for syms, c in words.items():
+            for a, b in zip(syms, syms[1:]):
+                pairs[(a, b)] = pairs.get((a, b), 0) + c
+        if not pairs:
+            break
+        best = max(sorted(pairs), key=lambda p: pairs[p])
+        merges.append(best[0] + " " + best[1])
+        tokens.append(best[0] + best[1])
+        new_words = {}
+        for syms, c in words.items():
+            out, i = [], 0
+            while i < len(syms):
+                if i + 1 < len(syms) and (syms[i], syms[i + 1]) == best:
+                    out.append(syms[i] + syms[i + 1])
+                    i += 2
+                else:
+                    out.append(syms[i])
+                    i += 1
+            new_words[tuple(out)] = new_words.get(tuple(out), 0) + c
+        words = new_words
+    types = [3, 3, 3] + [1] * (len(tokens) - 3)
+    return tokens, types, merges
+
+
+def write_bpe_reference() -> None:
+    """A tiny byte-level BPE vocabulary under several `tokenizer.ggml.pre` values
+    (gpt-2, smollm, llama-bpe), tokenized by llama.cpp: reference ids for each
+    pre-tokenizer."""
+    import tempfile
+
+    import gguf
+    from llama_cpp import Llama
+
+    tokens, types, merges = tiny_bpe_vocab()
+    texts = TEXTS + random_texts(60, seed=7) + [
+        "I'LL DON'T It'S we'Re 'VE", "1234567 12 1", "a\n\n b \r\n\r\nc", "x  \n  y",
+        "?!\n\nz", " ...\r\n", "\t\tword", "élan 日本語", "the  the   the",
+    ]
+    out = {"tokens": tokens, "types": types, "merges": merges, "pre": {}}
+    for pre in ["gpt-2", "smollm", "llama-bpe"]:
+        with tempfile.TemporaryDirectory() as d:
+            path = Path(d) / "bpe.gguf"
+            w = gguf.GGUFWriter(str(path), "llama")
+            w.add_context_length(64)
+            w.add_embedding_length(32)
+            w.add_block_count(1)
+            w.add_feed_forward_length(64)
+            w.add_head_count(2)
+            w.add_head_count_kv(1)
+            w.add_layer_norm_rms_eps(1e-5)
+            w.add_tokenizer_model("gpt2")
+            w.add_tokenizer_pre(pre)
+            w.add_token_list(tokens)
+            w.add_token_types(types)
+            w.add_token_merges(merges)
+            w.add_bos_token_id(1)
+            w.add_eos_token_id(2)
+            w.write_header_to_file()
+            w.write_kv_data_to_file()
+            w.write_tensors_to_file()
+            w.close()
+            m = Llama(model_path=str(path), vocab_only=True, verbose=False)
+            out["pre"][pre] = [
+                {"text": t, "ids": m.tokenize(t.encode("utf-8"), add_bos=False, special=True)}
+                for t in texts
+            ]
+    BPE_OUT.write_text(json.dumps(out, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {len(texts)} texts x {len(out['pre'])} pre-tokenizers to {BPE_OUT}")
 
 
 def write_gguf_reference(path: Path) -> None:

@@ -30,7 +30,7 @@ pub enum TokenizerError {
     UnsupportedModel(String),
     /// `tokenizer.ggml.pre` names a pre-tokenizer this engine does not implement.
     #[error(
-        "pre-tokenizer {0:?} is not supported (supported: gpt2, smollm, starcoder, refact, codeshell, default)"
+        "pre-tokenizer {0:?} is not supported (supported: gpt-2, mpt, olmo, jais, smollm, starcoder, refact, command-r, codeshell, exaone, minerva-7b, llama-bpe, llama3, llama-v3, falcon3)"
     )]
     UnsupportedPre(String),
     /// The vocabulary is inconsistent (sizes, missing byte tokens, bad ids).
@@ -92,6 +92,10 @@ enum PreTokenizer {
     Gpt2,
     /// Every digit on its own, then the GPT-2 pattern (smollm, starcoder, refact, …).
     DigitsThenGpt2,
+    /// The Llama 3 pattern (numbers in groups of up to three, case-insensitive
+    /// contractions, newlines kept apart); whole words found in the vocabulary
+    /// skip the merges (llama.cpp's `ignore_merges`).
+    Llama3,
 }
 
 const BYTE_PRINTABLE: fn(u8) -> bool = |b| matches!(b, 0x21..=0x7e | 0xa1..=0xac | 0xae..=0xff);
@@ -204,11 +208,14 @@ impl Tokenizer {
         };
         let pre = match md.get("tokenizer.ggml.pre") {
             _ if spm => PreTokenizer::Gpt2,
+            // Files from before `tokenizer.ggml.pre` existed: the GPT-2 pattern (an
+            // approximation of llama.cpp's legacy "default" splitting).
             None => PreTokenizer::Gpt2,
             Some(_) => match md.str("tokenizer.ggml.pre")? {
-                "default" | "gpt2" | "gpt-2" | "mpt" | "olmo" | "jais" => PreTokenizer::Gpt2,
+                "gpt-2" | "mpt" | "olmo" | "jais" => PreTokenizer::Gpt2,
                 "smollm" | "starcoder" | "refact" | "command-r" | "codeshell" | "exaone"
                 | "minerva-7b" => PreTokenizer::DigitsThenGpt2,
+                "llama3" | "llama-v3" | "llama-bpe" | "falcon3" => PreTokenizer::Llama3,
                 other => return Err(TokenizerError::UnsupportedPre(other.to_owned())),
             },
         };
@@ -553,6 +560,7 @@ impl Tokenizer {
         let mut pieces: Vec<(usize, usize)> = Vec::new();
         match self.pre {
             PreTokenizer::Gpt2 => gpt2_split(&chars, &flags, 0, chars.len(), &mut pieces),
+            PreTokenizer::Llama3 => llama3_split(&chars, &flags, &mut pieces),
             PreTokenizer::DigitsThenGpt2 => {
                 // `\p{N}`: each number character is a piece of its own; the text
                 // between them is split further by the GPT-2 pattern.
@@ -569,10 +577,20 @@ impl Tokenizer {
         }
         let mut buf = [0u8; 4];
         let mut bytes = Vec::new();
+        let ignore_merges = self.pre == PreTokenizer::Llama3;
+        let mut word = String::new();
         for (s, e) in pieces {
             bytes.clear();
             for c in &chars[s..e] {
                 bytes.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+            if ignore_merges {
+                word.clear();
+                word.extend(bytes.iter().map(|&b| byte_to_char(b)));
+                if let Some(&id) = self.token_to_id.get(&word) {
+                    out.push(id);
+                    continue;
+                }
             }
             self.bpe(&bytes, out);
         }
@@ -861,6 +879,109 @@ fn gpt2_split(
         }
         if ws > 1 && c(pos + ws).is_some() {
             // `\s+(?!\S)`: leave the last whitespace for the next piece.
+            pos += ws - 1;
+            out.push((from, pos));
+            continue;
+        }
+        if ws > 0 {
+            pos += ws;
+            out.push((from, pos));
+            continue;
+        }
+        pos += 1;
+        out.push((from, pos));
+    }
+}
+
+/// llama.cpp's hand-written equivalent of the Llama 3 pattern
+/// `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`.
+fn llama3_split(chars: &[char], flags: &[Flags], out: &mut Vec<(usize, usize)>) {
+    let end = chars.len();
+    let none = Flags::default();
+    let f = |i: usize| if i < end { flags[i] } else { none };
+    let c = |i: usize| if i < end { Some(chars[i]) } else { None };
+    let lower = |i: usize| c(i).map(|ch| ch.to_ascii_lowercase());
+    let is_crlf = |ch: Option<char>| matches!(ch, Some('\r' | '\n'));
+    let mut pos = 0;
+    while pos < end {
+        let from = pos;
+        let cpt = chars[pos];
+        let fl = flags[pos];
+        if cpt == '\'' && pos + 1 < end {
+            let n1 = lower(pos + 1);
+            if matches!(n1, Some('s' | 't' | 'm' | 'd')) {
+                out.push((from, pos + 2));
+                pos += 2;
+                continue;
+            }
+            if pos + 2 < end
+                && matches!(
+                    (n1, lower(pos + 2)),
+                    (Some('r'), Some('e')) | (Some('v'), Some('e')) | (Some('l'), Some('l'))
+                )
+            {
+                out.push((from, pos + 3));
+                pos += 3;
+                continue;
+            }
+        }
+        // [^\r\n\p{L}\p{N}]?\p{L}+
+        if !(cpt == '\r' || cpt == '\n' || fl.number) && (fl.letter || f(pos + 1).letter) {
+            pos += 1;
+            while f(pos).letter {
+                pos += 1;
+            }
+            out.push((from, pos));
+            continue;
+        }
+        // \p{N}{1,3}
+        if fl.number {
+            let mut ini = pos;
+            while f(pos).number {
+                pos += 1;
+                if pos - ini >= 3 {
+                    out.push((ini, pos));
+                    ini = pos;
+                }
+            }
+            if pos > ini {
+                out.push((ini, pos));
+            }
+            continue;
+        }
+        // <space>?[^\s\p{L}\p{N}]+[\r\n]*
+        let mut f2 = if cpt == ' ' { f(pos + 1) } else { fl };
+        let other = |x: Flags| !(x.whitespace || x.letter || x.number);
+        if other(f2) && fl.assigned {
+            if cpt == ' ' {
+                pos += 1;
+            }
+            while other(f2) && f2.assigned {
+                pos += 1;
+                f2 = f(pos);
+            }
+            while is_crlf(c(pos)) {
+                pos += 1;
+            }
+            out.push((from, pos));
+            continue;
+        }
+        let mut ws = 0;
+        let mut last_crlf_end = 0;
+        while f(pos + ws).whitespace {
+            if is_crlf(c(pos + ws)) {
+                last_crlf_end = pos + ws + 1;
+            }
+            ws += 1;
+        }
+        // \s*[\r\n]+
+        if last_crlf_end > 0 {
+            pos = last_crlf_end;
+            out.push((from, pos));
+            continue;
+        }
+        // \s+(?!\S)
+        if ws > 1 && c(pos + ws).is_some() {
             pos += ws - 1;
             out.push((from, pos));
             continue;
