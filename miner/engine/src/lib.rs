@@ -10,10 +10,12 @@
 //! - [`model`]: the Llama-architecture decoder on burn, with a KV cache.
 //! - [`sampler`]: greedy and seeded temperature / top-k / top-p sampling.
 //! - [`generate`]: the generation loop: stop tokens and strings, streaming, cancellation.
+//! - [`engine`]: the high-level API (load + hash, encode, generate) the miner calls.
 //!
 //! The engine knows nothing about the chain: the miner hands it plaintext in memory
 //! and takes plaintext back.
 
+pub mod engine;
 pub mod generate;
 pub mod gguf;
 pub mod model;
