@@ -178,3 +178,13 @@ fn tiny_config_is_validated() {
     };
     assert!(tiny_llama_bytes(&bad, 0).is_err());
 }
+
+#[test]
+fn loaded_artifacts_can_be_shared_across_threads() {
+    fn send_sync<T: Send + Sync>() -> bool {
+        true
+    }
+    assert!(send_sync::<GgufFile>());
+    assert!(send_sync::<infernet_engine::tokenizer::Tokenizer>());
+    assert!(send_sync::<infernet_engine::template::ChatTemplate>());
+}
