@@ -8,8 +8,9 @@ use libp2p::{Multiaddr, PeerId, gossipsub, request_response};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{
+    codec::WireResponse,
     error::NetworkError,
-    protocol::{SyncRequest, SyncResponse},
+    protocol::{SyncLimits, SyncRequest, SyncResponse},
 };
 
 /// The two gossip topics.
@@ -65,7 +66,7 @@ pub struct PeerInfo {
 /// Dropping it without responding closes the request's stream (the requester sees a failure).
 #[derive(Debug)]
 pub struct ResponseChannel {
-    pub(crate) inner: request_response::ResponseChannel<SyncResponse>,
+    pub(crate) inner: request_response::ResponseChannel<WireResponse>,
     pub(crate) peer: PeerId,
 }
 
@@ -152,7 +153,7 @@ pub(crate) enum Command {
     },
     Respond {
         channel: ResponseChannel,
-        response: SyncResponse,
+        payload: Vec<u8>,
         reply: oneshot::Sender<Result<(), NetworkError>>,
     },
     Peers {
@@ -178,14 +179,25 @@ pub(crate) enum Command {
 pub struct Client {
     commands: mpsc::Sender<Command>,
     local_peer_id: PeerId,
+    limits: SyncLimits,
 }
 
 impl Client {
-    pub(crate) fn new(commands: mpsc::Sender<Command>, local_peer_id: PeerId) -> Self {
+    pub(crate) fn new(
+        commands: mpsc::Sender<Command>,
+        local_peer_id: PeerId,
+        limits: SyncLimits,
+    ) -> Self {
         Self {
             commands,
             local_peer_id,
+            limits,
         }
+    }
+
+    /// The sync protocol limits this network enforces (a responder must stay within them).
+    pub fn sync_limits(&self) -> &SyncLimits {
+        &self.limits
     }
 
     /// This node's peer id.
@@ -270,16 +282,18 @@ impl Client {
         .await?
     }
 
-    /// Answers an inbound sync request. The response is checked against the protocol
-    /// limits first: one that breaks them is refused here, not sent.
+    /// Answers an inbound sync request. The response is encoded here, on the caller's task,
+    /// and checked against the protocol limits: one that breaks them is refused with
+    /// [`NetworkError::Wire`] and the request is dropped unanswered.
     pub async fn respond(
         &self,
         channel: ResponseChannel,
         response: SyncResponse,
     ) -> Result<(), NetworkError> {
+        let payload = response.encode(&self.limits)?;
         self.call(|reply| Command::Respond {
             channel,
-            response,
+            payload,
             reply,
         })
         .await?

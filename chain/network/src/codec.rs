@@ -24,6 +24,16 @@ pub(crate) enum WireRequest {
     Invalid(WireError),
 }
 
+/// A response on the wire: encoded by the responder's `Client::respond` (on the node's
+/// task, where the limits are checked and the error returned), decoded when read.
+#[derive(Debug)]
+pub(crate) enum WireResponse {
+    /// Read from a peer.
+    Decoded(SyncResponse),
+    /// Ready to write: an encoded payload within the limits.
+    Encoded(Vec<u8>),
+}
+
 /// The codec, carrying the limits it enforces.
 #[derive(Debug, Clone)]
 pub(crate) struct SyncCodec {
@@ -82,7 +92,7 @@ where
 impl request_response::Codec for SyncCodec {
     type Protocol = StreamProtocol;
     type Request = WireRequest;
-    type Response = SyncResponse;
+    type Response = WireResponse;
 
     async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<WireRequest>
     where
@@ -103,12 +113,13 @@ impl request_response::Codec for SyncCodec {
         })
     }
 
-    async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<SyncResponse>
+    async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<WireResponse>
     where
         T: AsyncRead + Unpin + Send,
     {
         let payload = read_frame(io, self.limits.max_response_bytes).await?;
-        SyncResponse::decode(&payload, &self.limits).map_err(invalid)
+        let response = SyncResponse::decode(&payload, &self.limits).map_err(invalid)?;
+        Ok(WireResponse::Decoded(response))
     }
 
     async fn write_request<T>(
@@ -131,13 +142,18 @@ impl request_response::Codec for SyncCodec {
         &mut self,
         _: &StreamProtocol,
         io: &mut T,
-        response: SyncResponse,
+        response: WireResponse,
     ) -> io::Result<()>
     where
         T: AsyncWrite + Unpin + Send,
     {
-        let payload = response.encode(&self.limits).map_err(invalid)?;
-        write_frame(io, &payload).await
+        match response {
+            WireResponse::Encoded(payload) => write_frame(io, &payload).await,
+            WireResponse::Decoded(response) => {
+                let payload = response.encode(&self.limits).map_err(invalid)?;
+                write_frame(io, &payload).await
+            }
+        }
     }
 }
 
@@ -153,11 +169,30 @@ mod tests {
     }
 
     #[test]
+    fn a_response_roundtrips_through_the_codec() {
+        futures::executor::block_on(async {
+            let mut codec = SyncCodec::new(SyncLimits::default());
+            let response = SyncResponse::Bodies(vec![crate::protocol::tests::block(4)]);
+            let payload = response.encode(&SyncLimits::default()).unwrap();
+            let mut buf = Cursor::new(Vec::new());
+            codec
+                .write_response(&protocol(), &mut buf, WireResponse::Encoded(payload))
+                .await
+                .unwrap();
+            let read = codec
+                .read_response(&protocol(), &mut Cursor::new(buf.into_inner()))
+                .await
+                .unwrap();
+            assert!(matches!(read, WireResponse::Decoded(r) if r == response));
+        });
+    }
+
+    #[test]
     fn a_frame_roundtrips_through_the_codec() {
         futures::executor::block_on(async {
             let mut codec = SyncCodec::new(SyncLimits::default());
             let request = SyncRequest::GetHeaders {
-                locator: vec![[9; 32]],
+                locator: vec![infernet_types::Hash([9; 32])],
                 max: 10,
             };
             let mut buf = Cursor::new(Vec::new());

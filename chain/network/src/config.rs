@@ -7,9 +7,10 @@
 
 use std::time::Duration;
 
+use infernet_types::spec::{ChainSpec, Limits};
 use libp2p::{Multiaddr, identity::Keypair};
 
-use crate::protocol::SyncLimits;
+use crate::{error::NetworkError, protocol::SyncLimits};
 
 /// Everything [`crate::Network::new`] needs to build the swarm.
 #[derive(Clone)]
@@ -69,6 +70,29 @@ impl std::fmt::Debug for NetworkConfig {
 }
 
 impl NetworkConfig {
+    /// The configuration for a chain: its id names the topics and protocols, its bootnodes
+    /// seed discovery, its block and transaction size limits cap gossip and sync messages.
+    /// mDNS stays off; the node turns it on for dev and testnet chains unless `--no-mdns`.
+    pub fn for_chain(keypair: Keypair, spec: &ChainSpec) -> Result<Self, NetworkError> {
+        let mut config = Self::new(keypair, spec.chain_id.to_string());
+        config.bootnodes = spec
+            .bootnodes
+            .iter()
+            .map(|b| {
+                b.parse().map_err(
+                    |e: libp2p::multiaddr::Error| NetworkError::InvalidBootnode {
+                        addr: b.clone(),
+                        reason: e.to_string(),
+                    },
+                )
+            })
+            .collect::<Result<_, _>>()?;
+        config.gossip.max_block_bytes = spec.limits.max_block_bytes as usize;
+        config.gossip.max_tx_bytes = spec.limits.max_tx_bytes as usize;
+        config.sync.limits = SyncLimits::for_limits(&spec.limits);
+        Ok(config)
+    }
+
     /// A configuration with the protocol's default limits, no listen address, no bootnode,
     /// mDNS off and QUIC on.
     pub fn new(keypair: Keypair, chain_id: impl Into<String>) -> Self {
@@ -134,9 +158,10 @@ pub struct GossipConfig {
 
 impl Default for GossipConfig {
     fn default() -> Self {
+        let limits = Limits::default_limits();
         Self {
-            max_block_bytes: 4 * 1024 * 1024,
-            max_tx_bytes: 256 * 1024,
+            max_block_bytes: limits.max_block_bytes as usize,
+            max_tx_bytes: limits.max_tx_bytes as usize,
             heartbeat_interval: Duration::from_millis(700),
         }
     }
@@ -204,5 +229,28 @@ impl Default for PeerPolicy {
             forget_after: Duration::from_secs(30 * 60),
             max_tracked: 4096,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chain_spec_sets_topics_bootnodes_and_limits() {
+        let mut spec = ChainSpec::testnet();
+        let peer = Keypair::generate_ed25519().public().to_peer_id();
+        spec.bootnodes = vec![format!("/ip4/10.0.0.1/tcp/30333/p2p/{peer}")];
+        spec.limits.max_block_bytes = 2 << 20;
+        let config = NetworkConfig::for_chain(Keypair::generate_ed25519(), &spec).unwrap();
+        assert_eq!(config.chain_id, spec.chain_id.to_string());
+        assert_eq!(config.bootnodes.len(), 1);
+        assert_eq!(config.gossip.max_block_bytes, 2 << 20);
+        assert_eq!(config.sync.limits.decode.max_block_bytes, 2 << 20);
+        assert!(!config.mdns);
+
+        spec.bootnodes = vec!["not a multiaddr".to_owned()];
+        let err = NetworkConfig::for_chain(Keypair::generate_ed25519(), &spec).unwrap_err();
+        assert!(matches!(err, NetworkError::InvalidBootnode { .. }), "{err}");
     }
 }

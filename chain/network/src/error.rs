@@ -15,6 +15,16 @@ pub enum NetworkError {
     /// The chain id cannot be used in a protocol name.
     #[error("chain id {0:?} cannot name a libp2p protocol: use letters, digits, '-' or '_'")]
     InvalidChainId(String),
+    /// A bootnode of the chain spec is not a multiaddr.
+    #[error(
+        "bootnode {addr:?} is not a libp2p multiaddr ({reason}); expected /ip4/A.B.C.D/tcp/PORT/p2p/PEER_ID"
+    )]
+    InvalidBootnode {
+        /// The bootnode as written.
+        addr: String,
+        /// Why it does not parse.
+        reason: String,
+    },
     /// A libp2p behaviour could not be built from the configuration.
     #[error("cannot build the {what} behaviour: {reason}")]
     Behaviour {

@@ -29,7 +29,7 @@ use tracing::{debug, info, warn};
 use crate::{
     behaviour::{Behaviour, BehaviourEvent, Protocols},
     client::{Command, GossipId, GossipKind, NetworkEvent, PeerInfo, ResponseChannel, Validation},
-    codec::{WireRequest, wire_violation},
+    codec::{WireRequest, WireResponse, wire_violation},
     config::{ConnectionConfig, NetworkConfig, SyncConfig},
     error::NetworkError,
     peers::{Offence, PeerBook, Verdict},
@@ -235,10 +235,10 @@ impl EventLoop {
             } => self.send_request(peer, request, reply),
             Command::Respond {
                 channel,
-                response,
+                payload,
                 reply,
             } => {
-                let _ = reply.send(self.respond(channel, response));
+                let _ = reply.send(self.respond(channel, payload));
             }
             Command::Peers { reply } => {
                 let _ = reply.send(self.peer_infos());
@@ -374,17 +374,12 @@ impl EventLoop {
         self.pending_requests.insert(id, (peer, reply));
     }
 
-    fn respond(
-        &mut self,
-        channel: ResponseChannel,
-        response: SyncResponse,
-    ) -> Result<(), NetworkError> {
-        response.check(&self.sync.limits)?;
+    fn respond(&mut self, channel: ResponseChannel, payload: Vec<u8>) -> Result<(), NetworkError> {
         let peer = channel.peer;
         self.swarm
             .behaviour_mut()
             .sync
-            .send_response(channel.inner, response)
+            .send_response(channel.inner, WireResponse::Encoded(payload))
             .map_err(|_| NetworkError::ResponseFailed { peer })
     }
 
@@ -650,7 +645,7 @@ impl EventLoop {
             );
     }
 
-    fn on_sync(&mut self, event: request_response::Event<WireRequest, SyncResponse>) {
+    fn on_sync(&mut self, event: request_response::Event<WireRequest, WireResponse>) {
         match event {
             request_response::Event::Message { peer, message, .. } => match message {
                 request_response::Message::Request {
@@ -671,7 +666,14 @@ impl EventLoop {
                     response,
                 } => {
                     if let Some((_, reply)) = self.pending_requests.remove(&request_id) {
-                        let _ = reply.send(Ok(response));
+                        let _ = reply.send(match response {
+                            WireResponse::Decoded(response) => Ok(response),
+                            // The codec only produces decoded responses when reading.
+                            WireResponse::Encoded(_) => Err(NetworkError::Request {
+                                peer,
+                                reason: "response was not decoded".to_owned(),
+                            }),
+                        });
                     }
                 }
             },
@@ -708,7 +710,7 @@ impl EventLoop {
         peer: PeerId,
         request_id: InboundRequestId,
         request: SyncRequest,
-        channel: request_response::ResponseChannel<SyncResponse>,
+        channel: request_response::ResponseChannel<WireResponse>,
     ) {
         let open = self.inbound_per_peer.get(&peer).copied().unwrap_or(0);
         if open >= self.sync.max_inbound_per_peer {

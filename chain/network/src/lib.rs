@@ -14,9 +14,12 @@
 //! - The node key file ([`keys`]).
 //!
 //! # What it leaves to others
-//! Blocks, headers, bodies and transactions are opaque canonical bytes here: decoding and
-//! validating them, choosing what to request and when (the sync driver) belong to the node
-//! (`chain/node`), which depends on no libp2p type beyond the re-exports below.
+//! Gossip carries blocks and transactions as opaque canonical bytes: decoding and validating
+//! them is the node's job (it answers with a [`Validation`]). Sync responses are decoded here
+//! into `infernet_types` headers and blocks under the chain's decode limits (undecodable
+//! bytes are a protocol violation), but never validated. Choosing what to request and when
+//! (the sync driver) belongs to the node (`chain/node`), which needs no libp2p type beyond
+//! the re-exports below.
 //!
 //! # Shape
 //! [`Network::new`] returns a [`Client`] (cloneable, bounded command channel, oneshot
@@ -74,7 +77,7 @@ impl Network {
         }
         let (command_tx, command_rx) = mpsc::channel(config.command_capacity.max(1));
         let (event_tx, event_rx) = mpsc::channel(config.event_capacity.max(1));
-        let client = Client::new(command_tx, *swarm.local_peer_id());
+        let client = Client::new(command_tx, *swarm.local_peer_id(), config.sync.limits);
         let event_loop =
             event_loop::EventLoop::new(swarm, protocols, &config, command_rx, event_tx);
         Ok((client, event_loop, event_rx))

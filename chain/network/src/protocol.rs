@@ -1,25 +1,26 @@
 //! The sync protocol's messages and their wire format.
 //!
-//! Headers and bodies travel as opaque byte strings: they are the canonical encodings of
-//! `chain/types` (`Header`, block body), produced and decoded by the node, never by this
-//! crate. This module only frames them, with every count and length checked against
-//! [`SyncLimits`] before anything is allocated. The byte layout is in `specs/network.md`:
+//! Headers and blocks are carried in the canonical encoding of `chain/types`
+//! ([`Header`], [`Block`]) and decoded here under the chain's [`DecodeLimits`], so a peer
+//! sending undecodable consensus bytes is caught (and penalised) at the network layer. This
+//! crate never *validates* them: that is the node's job. The framing around them is this
+//! module's own, with every count and length checked against [`SyncLimits`] before anything
+//! is allocated. The byte layout is in `specs/network.md`:
 //!
 //! ```text
 //! frame    = len:u32be payload            (len <= limit for the message kind)
 //! request  = 0x00 status | 0x01 max:u32be n:u16be hash*n | 0x02 n:u16be hash*n
-//! response = 0x00 status | 0x01 n:u16be (len:u32be bytes)*n | 0x02 n:u16be (len:u32be bytes)*n
-//! status   = genesis:32 tip_hash:32 tip_height:u64be work_len:u8 work:work_len (<= 32)
+//! response = 0x00 status | 0x01 n:u16be header*n | 0x02 n:u16be (len:u32be block)*n
+//! status   = genesis:32 tip_hash:32 tip_height:u64be cumulative_work:32 (u256 big-endian)
 //! ```
 //!
 //! Decoding rejects unknown tags, truncation and trailing bytes, so decode-then-encode
 //! gives back the same bytes.
 
-/// A block hash (BLAKE3-256 of the canonical header).
-pub type BlockHash = [u8; 32];
+use infernet_types::{Block, DecodeError, DecodeLimits, Encode, Header, decode_exact};
 
-/// Longest cumulative-work field: a 256-bit big-endian integer.
-pub const MAX_WORK_BYTES: usize = 32;
+/// A block hash (BLAKE3-256 of the canonical header).
+pub use infernet_types::BlockHash;
 
 /// The limits of the sync protocol. Both sides enforce them: a sender refuses to encode a
 /// message beyond them and a receiver treats one as a protocol violation.
@@ -29,38 +30,45 @@ pub struct SyncLimits {
     pub max_locator: usize,
     /// Most headers asked for or returned at once.
     pub max_headers: usize,
-    /// Largest single encoded header.
-    pub max_header_bytes: usize,
-    /// Most bodies asked for or returned at once.
+    /// Most blocks asked for or returned at once.
     pub max_bodies: usize,
-    /// Largest single encoded body (the chain's block size limit).
-    pub max_body_bytes: usize,
-    /// Largest response frame.
+    /// Largest response frame. A responder stops adding blocks before reaching it.
     pub max_response_bytes: usize,
+    /// Limits for decoding headers and blocks (the chain spec's).
+    pub decode: DecodeLimits,
 }
 
 impl Default for SyncLimits {
     fn default() -> Self {
-        Self {
-            max_locator: 64,
-            max_headers: 2000,
-            max_header_bytes: 1024,
-            max_bodies: 64,
-            max_body_bytes: 4 * 1024 * 1024,
-            max_response_bytes: 16 * 1024 * 1024,
-        }
+        Self::for_limits(&infernet_types::spec::Limits::default_limits())
     }
 }
 
 impl SyncLimits {
+    /// The limits for a chain whose spec has `limits`: blocks up to its block size, and a
+    /// response frame of 16 MiB or one block and some, whichever is larger.
+    pub fn for_limits(limits: &infernet_types::spec::Limits) -> Self {
+        let decode = DecodeLimits::from_limits(limits);
+        Self {
+            max_locator: 64,
+            max_headers: 2000,
+            max_bodies: 64,
+            max_response_bytes: (16 << 20).max(decode.max_block_bytes as usize + (64 << 10)),
+            decode,
+        }
+    }
+
     /// Largest request frame these limits allow.
     pub fn max_request_bytes(&self) -> usize {
-        let status = 1 + 32 + 32 + 8 + 1 + MAX_WORK_BYTES;
+        let status = 1 + STATUS_LEN;
         let headers = 1 + 4 + 2 + 32 * self.max_locator;
         let bodies = 1 + 2 + 32 * self.max_bodies;
         status.max(headers).max(bodies)
     }
 }
+
+/// Encoded length of a [`Status`].
+const STATUS_LEN: usize = 32 + 32 + 8 + 32;
 
 /// A node's view of its chain, exchanged when peers meet and when a node looks for a better
 /// chain.
@@ -72,8 +80,9 @@ pub struct Status {
     pub tip_hash: BlockHash,
     /// Height of the best block.
     pub tip_height: u64,
-    /// Cumulative work of the best chain, a big-endian unsigned integer of at most 32 bytes.
-    pub cumulative_work: Vec<u8>,
+    /// Cumulative work of the best chain, a 256-bit big-endian unsigned integer
+    /// (`U256::to_be_bytes` of the consensus crate).
+    pub cumulative_work: [u8; 32],
 }
 
 /// A request of the sync protocol.
@@ -90,8 +99,9 @@ pub enum SyncRequest {
         /// Most headers wanted (at most [`SyncLimits::max_headers`]).
         max: u32,
     },
-    /// Bodies of the given blocks. Answered with [`SyncResponse::Bodies`], in request
-    /// order, stopping at the first block the responder does not have.
+    /// The blocks with the given hashes. Answered with [`SyncResponse::Bodies`], in request
+    /// order, stopping at the first block the responder does not have or when the next one
+    /// would overflow [`SyncLimits::max_response_bytes`].
     GetBodies {
         /// Hashes of the blocks wanted (at most [`SyncLimits::max_bodies`]).
         hashes: Vec<BlockHash>,
@@ -103,10 +113,10 @@ pub enum SyncRequest {
 pub enum SyncResponse {
     /// The responder's status.
     Status(Status),
-    /// Canonically encoded headers, ascending height.
-    Headers(Vec<Vec<u8>>),
-    /// Canonically encoded block bodies, in request order.
-    Bodies(Vec<Vec<u8>>),
+    /// Headers, ascending height.
+    Headers(Vec<Header>),
+    /// Whole blocks (header and body), in request order.
+    Bodies(Vec<Block>),
 }
 
 /// A sync message that breaks the format or the limits.
@@ -149,6 +159,14 @@ pub enum WireError {
         /// Limit.
         max: usize,
     },
+    /// A header or block is not in the canonical encoding.
+    #[error("undecodable {what}: {source}")]
+    Consensus {
+        /// What was being decoded.
+        what: &'static str,
+        /// Why it does not decode.
+        source: DecodeError,
+    },
 }
 
 const TAG_STATUS: u8 = 0x00;
@@ -159,7 +177,7 @@ impl SyncRequest {
     /// Checks the request against `limits` (what a receiver would refuse).
     pub fn check(&self, limits: &SyncLimits) -> Result<(), WireError> {
         match self {
-            SyncRequest::Status(status) => status.check(),
+            SyncRequest::Status(_) => Ok(()),
             SyncRequest::GetHeaders { locator, max } => {
                 check_count("locator hashes", locator.len(), limits.max_locator)?;
                 check_count("headers", *max as usize, limits.max_headers)
@@ -214,65 +232,55 @@ impl SyncRequest {
 }
 
 impl SyncResponse {
-    /// Checks the response against `limits` (what a receiver would refuse).
-    pub fn check(&self, limits: &SyncLimits) -> Result<(), WireError> {
-        match self {
-            SyncResponse::Status(status) => status.check()?,
-            SyncResponse::Headers(headers) => {
-                check_items(
-                    "headers",
-                    "header",
-                    headers,
-                    limits.max_headers,
-                    limits.max_header_bytes,
-                )?;
-            }
-            SyncResponse::Bodies(bodies) => {
-                check_items(
-                    "bodies",
-                    "body",
-                    bodies,
-                    limits.max_bodies,
-                    limits.max_body_bytes,
-                )?;
-            }
-        }
-        let len = self.encoded_len();
-        if len > limits.max_response_bytes {
-            return Err(WireError::FrameTooLarge {
-                len,
-                max: limits.max_response_bytes,
-            });
-        }
-        Ok(())
-    }
-
-    fn encoded_len(&self) -> usize {
-        match self {
-            SyncResponse::Status(status) => 1 + 73 + status.cumulative_work.len(),
-            SyncResponse::Headers(items) | SyncResponse::Bodies(items) => {
-                3 + items.iter().map(|i| 4 + i.len()).sum::<usize>()
-            }
-        }
-    }
-
-    /// Encodes the payload (without the length prefix), after checking the limits.
+    /// Encodes the payload (without the length prefix), checking every limit a receiver
+    /// would enforce.
     pub fn encode(&self, limits: &SyncLimits) -> Result<Vec<u8>, WireError> {
-        self.check(limits)?;
-        let mut out = Vec::with_capacity(self.encoded_len());
+        let mut out = Vec::new();
         match self {
             SyncResponse::Status(status) => {
                 out.push(TAG_STATUS);
                 status.encode_into(&mut out);
             }
-            SyncResponse::Headers(items) => {
+            SyncResponse::Headers(headers) => {
+                check_count("headers", headers.len(), limits.max_headers)?;
+                out.reserve(3 + headers.len() * Header::ENCODED_LEN);
                 out.push(TAG_HEADERS);
-                encode_items(&mut out, items);
+                put_count(&mut out, headers.len());
+                for header in headers {
+                    header.encode_to(&mut out);
+                }
             }
-            SyncResponse::Bodies(items) => {
+            SyncResponse::Bodies(blocks) => {
+                check_count("blocks", blocks.len(), limits.max_bodies)?;
                 out.push(TAG_BODIES);
-                encode_items(&mut out, items);
+                put_count(&mut out, blocks.len());
+                let max_block = limits.decode.max_block_bytes as usize;
+                for block in blocks {
+                    let at = out.len();
+                    out.extend_from_slice(&[0; 4]);
+                    block.encode_to(&mut out);
+                    let len = out.len() - at - 4;
+                    if len > max_block {
+                        return Err(WireError::ItemTooLarge {
+                            what: "block",
+                            len,
+                            max: max_block,
+                        });
+                    }
+                    // Bounded by the block size limit, far below u32::MAX.
+                    out[at..at + 4].copy_from_slice(&(len as u32).to_be_bytes());
+                    if out.len() > limits.max_response_bytes {
+                        // Already too large: stop encoding, the check below refuses it.
+                        break;
+                    }
+                }
             }
+        }
+        if out.len() > limits.max_response_bytes {
+            return Err(WireError::FrameTooLarge {
+                len: out.len(),
+                max: limits.max_response_bytes,
+            });
         }
         Ok(out)
     }
@@ -288,18 +296,38 @@ impl SyncResponse {
         let mut r = Reader::new(bytes);
         let response = match r.u8("tag")? {
             TAG_STATUS => SyncResponse::Status(Status::decode_from(&mut r)?),
-            TAG_HEADERS => SyncResponse::Headers(r.items(
-                "headers",
-                "header",
-                limits.max_headers,
-                limits.max_header_bytes,
-            )?),
-            TAG_BODIES => SyncResponse::Bodies(r.items(
-                "bodies",
-                "body",
-                limits.max_bodies,
-                limits.max_body_bytes,
-            )?),
+            TAG_HEADERS => {
+                let count = r.count("headers", limits.max_headers)?;
+                let raw = r.bytes(count * Header::ENCODED_LEN, "headers")?;
+                let mut headers = Vec::with_capacity(count);
+                for chunk in raw.chunks_exact(Header::ENCODED_LEN) {
+                    headers.push(consensus("header", decode_exact(chunk, &limits.decode))?);
+                }
+                SyncResponse::Headers(headers)
+            }
+            TAG_BODIES => {
+                let count = r.count("blocks", limits.max_bodies)?;
+                let max_block = limits.decode.max_block_bytes as usize;
+                // Each block takes at least its length prefix and a header.
+                let mut blocks =
+                    Vec::with_capacity(count.min(r.left() / (4 + Header::ENCODED_LEN)));
+                for _ in 0..count {
+                    let len = r.u32("block length")? as usize;
+                    if len > max_block {
+                        return Err(WireError::ItemTooLarge {
+                            what: "block",
+                            len,
+                            max: max_block,
+                        });
+                    }
+                    let raw = r.bytes(len, "block")?;
+                    blocks.push(consensus(
+                        "block",
+                        decode_exact::<Block>(raw, &limits.decode),
+                    )?);
+                }
+                SyncResponse::Bodies(blocks)
+            }
             tag => return Err(WireError::UnknownTag(tag)),
         };
         r.finish()?;
@@ -307,88 +335,44 @@ impl SyncResponse {
     }
 }
 
-impl Status {
-    fn check(&self) -> Result<(), WireError> {
-        if self.cumulative_work.len() > MAX_WORK_BYTES {
-            return Err(WireError::ItemTooLarge {
-                what: "cumulative work",
-                len: self.cumulative_work.len(),
-                max: MAX_WORK_BYTES,
-            });
-        }
-        Ok(())
-    }
+fn consensus<T>(what: &'static str, result: Result<T, DecodeError>) -> Result<T, WireError> {
+    result.map_err(|source| WireError::Consensus { what, source })
+}
 
+impl Status {
     fn encode_into(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.genesis);
-        out.extend_from_slice(&self.tip_hash);
+        out.extend_from_slice(&self.genesis.0);
+        out.extend_from_slice(&self.tip_hash.0);
         out.extend_from_slice(&self.tip_height.to_be_bytes());
-        // `check` bounded the length to 32, so it fits a byte.
-        out.push(self.cumulative_work.len() as u8);
         out.extend_from_slice(&self.cumulative_work);
     }
 
     fn decode_from(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        let genesis = r.hash("genesis")?;
-        let tip_hash = r.hash("tip hash")?;
-        let tip_height = r.u64("tip height")?;
-        let work_len = usize::from(r.u8("work length")?);
-        if work_len > MAX_WORK_BYTES {
-            return Err(WireError::ItemTooLarge {
-                what: "cumulative work",
-                len: work_len,
-                max: MAX_WORK_BYTES,
-            });
-        }
-        let cumulative_work = r.bytes(work_len, "cumulative work")?.to_vec();
         Ok(Status {
-            genesis,
-            tip_hash,
-            tip_height,
-            cumulative_work,
+            genesis: r.hash("genesis")?,
+            tip_hash: r.hash("tip hash")?,
+            tip_height: r.u64("tip height")?,
+            cumulative_work: r.array("cumulative work")?,
         })
     }
 }
 
 fn check_count(what: &'static str, count: usize, max: usize) -> Result<(), WireError> {
-    if count > max {
+    if count > max.min(usize::from(u16::MAX)) {
         return Err(WireError::TooMany { what, count, max });
     }
     Ok(())
 }
 
-fn check_items(
-    what: &'static str,
-    item: &'static str,
-    items: &[Vec<u8>],
-    max_count: usize,
-    max_len: usize,
-) -> Result<(), WireError> {
-    check_count(what, items.len(), max_count.min(usize::from(u16::MAX)))?;
-    if let Some(big) = items.iter().find(|i| i.len() > max_len) {
-        return Err(WireError::ItemTooLarge {
-            what: item,
-            len: big.len(),
-            max: max_len,
-        });
-    }
-    Ok(())
+fn put_count(out: &mut Vec<u8>, count: usize) {
+    // Counts were checked against limits of at most u16::MAX.
+    out.extend_from_slice(&(count as u16).to_be_bytes());
 }
 
 fn encode_hashes(out: &mut Vec<u8>, hashes: &[BlockHash]) {
-    // Counts were checked against limits far below u16::MAX.
-    out.extend_from_slice(&(hashes.len() as u16).to_be_bytes());
+    put_count(out, hashes.len());
     for hash in hashes {
-        out.extend_from_slice(hash);
-    }
-}
-
-fn encode_items(out: &mut Vec<u8>, items: &[Vec<u8>]) {
-    out.extend_from_slice(&(items.len() as u16).to_be_bytes());
-    for item in items {
-        // Item lengths were checked against limits far below u32::MAX.
-        out.extend_from_slice(&(item.len() as u32).to_be_bytes());
-        out.extend_from_slice(item);
+        out.extend_from_slice(&hash.0);
     }
 }
 
@@ -400,6 +384,10 @@ struct Reader<'a> {
 impl<'a> Reader<'a> {
     fn new(bytes: &'a [u8]) -> Self {
         Self { bytes }
+    }
+
+    fn left(&self) -> usize {
+        self.bytes.len()
     }
 
     fn bytes(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], WireError> {
@@ -421,10 +409,6 @@ impl<'a> Reader<'a> {
         Ok(self.array::<1>(what)?[0])
     }
 
-    fn u16(&mut self, what: &'static str) -> Result<u16, WireError> {
-        Ok(u16::from_be_bytes(self.array(what)?))
-    }
-
     fn u32(&mut self, what: &'static str) -> Result<u32, WireError> {
         Ok(u32::from_be_bytes(self.array(what)?))
     }
@@ -434,12 +418,17 @@ impl<'a> Reader<'a> {
     }
 
     fn hash(&mut self, what: &'static str) -> Result<BlockHash, WireError> {
-        self.array(what)
+        Ok(infernet_types::Hash(self.array(what)?))
+    }
+
+    fn count(&mut self, what: &'static str, max: usize) -> Result<usize, WireError> {
+        let count = usize::from(u16::from_be_bytes(self.array(what)?));
+        check_count(what, count, max)?;
+        Ok(count)
     }
 
     fn hashes(&mut self, what: &'static str, max: usize) -> Result<Vec<BlockHash>, WireError> {
-        let count = usize::from(self.u16(what)?);
-        check_count(what, count, max)?;
+        let count = self.count(what, max)?;
         // The count is capped, and the hashes must actually be there, before allocating.
         if self.bytes.len() < count * 32 {
             return Err(WireError::Truncated(what));
@@ -447,30 +436,6 @@ impl<'a> Reader<'a> {
         let mut out = Vec::with_capacity(count);
         for _ in 0..count {
             out.push(self.hash(what)?);
-        }
-        Ok(out)
-    }
-
-    fn items(
-        &mut self,
-        what: &'static str,
-        item: &'static str,
-        max_count: usize,
-        max_len: usize,
-    ) -> Result<Vec<Vec<u8>>, WireError> {
-        let count = usize::from(self.u16(what)?);
-        check_count(what, count, max_count)?;
-        let mut out = Vec::with_capacity(count.min(self.bytes.len() / 4));
-        for _ in 0..count {
-            let len = self.u32(item)? as usize;
-            if len > max_len {
-                return Err(WireError::ItemTooLarge {
-                    what: item,
-                    len,
-                    max: max_len,
-                });
-            }
-            out.push(self.bytes(len, item)?.to_vec());
         }
         Ok(out)
     }
@@ -485,15 +450,42 @@ impl<'a> Reader<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use infernet_types::{Address, Amount, Coinbase, Hash, primitives::Target};
+
     use super::*;
+
+    pub(crate) fn header(height: u64) -> Header {
+        Header {
+            version: Header::VERSION,
+            height,
+            prev_hash: Hash([height as u8; 32]),
+            timestamp: 1_700_000_000 + height,
+            target: Target([0xff; 32]),
+            nonce: 7,
+            tx_root: Hash([1; 32]),
+            state_root: Hash([2; 32]),
+        }
+    }
+
+    pub(crate) fn block(height: u64) -> Block {
+        Block {
+            header: header(height),
+            coinbase: Coinbase {
+                height,
+                recipient: Address([3; 32]),
+                amount: Amount(50),
+            },
+            txs: Vec::new(),
+        }
+    }
 
     fn status() -> Status {
         Status {
-            genesis: [1; 32],
-            tip_hash: [2; 32],
+            genesis: Hash([1; 32]),
+            tip_hash: Hash([2; 32]),
             tip_height: 42,
-            cumulative_work: vec![0x01, 0x00, 0x00],
+            cumulative_work: [9; 32],
         }
     }
 
@@ -506,11 +498,11 @@ mod tests {
         let requests = [
             SyncRequest::Status(status()),
             SyncRequest::GetHeaders {
-                locator: vec![[3; 32], [4; 32]],
+                locator: vec![Hash([3; 32]), Hash([4; 32])],
                 max: 2000,
             },
             SyncRequest::GetBodies {
-                hashes: vec![[5; 32]; 64],
+                hashes: vec![Hash([5; 32]); 64],
             },
         ];
         for request in requests {
@@ -526,16 +518,25 @@ mod tests {
     fn responses_roundtrip_byte_for_byte() {
         let responses = [
             SyncResponse::Status(status()),
-            SyncResponse::Headers(vec![vec![7; 100], vec![8; 120], vec![]]),
-            SyncResponse::Bodies(vec![vec![9; 5000]]),
+            SyncResponse::Headers(vec![header(1), header(2), header(3)]),
+            SyncResponse::Headers(vec![]),
+            SyncResponse::Bodies(vec![block(1), block(2)]),
         ];
         for response in responses {
             let bytes = response.encode(&limits()).unwrap();
-            assert_eq!(bytes.len(), response.encoded_len());
             let decoded = SyncResponse::decode(&bytes, &limits()).unwrap();
             assert_eq!(decoded, response);
             assert_eq!(decoded.encode(&limits()).unwrap(), bytes);
         }
+    }
+
+    #[test]
+    fn headers_are_the_canonical_encoding_back_to_back() {
+        let bytes = SyncResponse::Headers(vec![header(5)])
+            .encode(&limits())
+            .unwrap();
+        assert_eq!(&bytes[..3], &[TAG_HEADERS, 0, 1]);
+        assert_eq!(&bytes[3..], header(5).encode().as_slice());
     }
 
     #[test]
@@ -545,14 +546,14 @@ mod tests {
         expected.extend_from_slice(&[1; 32]);
         expected.extend_from_slice(&[2; 32]);
         expected.extend_from_slice(&42u64.to_be_bytes());
-        expected.extend_from_slice(&[3, 1, 0, 0]);
+        expected.extend_from_slice(&[9; 32]);
         assert_eq!(bytes, expected);
     }
 
     #[test]
     fn limits_are_enforced_on_both_sides() {
         let too_many = SyncRequest::GetBodies {
-            hashes: vec![[0; 32]; 65],
+            hashes: vec![Hash([0; 32]); 65],
         };
         assert!(matches!(
             too_many.encode(&limits()),
@@ -565,30 +566,45 @@ mod tests {
             SyncRequest::decode(&raw, &limits()),
             Err(WireError::TooMany { count: 65, .. })
         ));
-        let big_header = SyncResponse::Headers(vec![vec![0; 1025]]);
-        assert!(matches!(
-            big_header.encode(&limits()),
-            Err(WireError::ItemTooLarge { len: 1025, .. })
-        ));
-        let too_much_work = SyncRequest::Status(Status {
-            cumulative_work: vec![1; 33],
-            ..status()
-        });
-        assert!(too_much_work.encode(&limits()).is_err());
         let greedy = SyncRequest::GetHeaders {
             locator: vec![],
             max: 2001,
         };
         assert!(greedy.encode(&limits()).is_err());
+        let too_many_headers = SyncResponse::Headers(vec![header(1); 2001]);
+        assert!(too_many_headers.encode(&limits()).is_err());
+        let tight = SyncLimits {
+            max_response_bytes: 300,
+            ..limits()
+        };
+        let big = SyncResponse::Bodies(vec![block(1), block(2)]);
+        assert!(matches!(
+            big.encode(&tight),
+            Err(WireError::FrameTooLarge { .. })
+        ));
     }
 
     #[test]
-    fn an_item_length_beyond_the_limit_is_refused_before_allocating() {
-        // One body announced as 4 GiB - 1: rejected from the prefix alone.
+    fn a_block_length_beyond_the_limit_is_refused_before_allocating() {
+        // One block announced as 4 GiB - 1: rejected from the prefix alone.
         let raw = [TAG_BODIES, 0, 1, 0xff, 0xff, 0xff, 0xff];
         assert!(matches!(
             SyncResponse::decode(&raw, &limits()),
             Err(WireError::ItemTooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn undecodable_consensus_bytes_are_rejected() {
+        let mut bytes = SyncResponse::Bodies(vec![block(1)])
+            .encode(&limits())
+            .unwrap();
+        // Shorten the announced block length by one: the block no longer decodes.
+        let len = u32::from_be_bytes(bytes[3..7].try_into().unwrap());
+        bytes[3..7].copy_from_slice(&(len - 1).to_be_bytes());
+        assert!(matches!(
+            SyncResponse::decode(&bytes, &limits()),
+            Err(WireError::Consensus { what: "block", .. })
         ));
     }
 
@@ -619,6 +635,13 @@ mod tests {
         assert_eq!(
             SyncRequest::decode(&short, &limits()),
             Err(WireError::Truncated("body hashes"))
+        );
+        // Announces two headers, carries one.
+        let mut short = vec![TAG_HEADERS, 0, 2];
+        short.extend_from_slice(&header(1).encode());
+        assert_eq!(
+            SyncResponse::decode(&short, &limits()),
+            Err(WireError::Truncated("headers"))
         );
     }
 }

@@ -14,6 +14,7 @@ use infernet_network::{
     Client, Keypair, Multiaddr, Network, NetworkConfig, NetworkError, NetworkEvent, PeerId, Status,
     SyncRequest, SyncResponse, Validation,
 };
+use infernet_types::{Address, Amount, Block, Coinbase, Hash, Header, Target};
 use tokio::{
     sync::{mpsc, oneshot},
     task::JoinHandle,
@@ -110,10 +111,35 @@ where
 
 fn status(height: u64) -> Status {
     Status {
-        genesis: [7; 32],
-        tip_hash: [height as u8; 32],
+        genesis: Hash([7; 32]),
+        tip_hash: Hash([height as u8; 32]),
         tip_height: height,
-        cumulative_work: vec![1, 0],
+        cumulative_work: [1; 32],
+    }
+}
+
+fn header(height: u64) -> Header {
+    Header {
+        version: Header::VERSION,
+        height,
+        prev_hash: Hash([height as u8; 32]),
+        timestamp: 1_700_000_000 + height,
+        target: Target([0xff; 32]),
+        nonce: height,
+        tx_root: Hash([1; 32]),
+        state_root: Hash([2; 32]),
+    }
+}
+
+fn block(height: u64) -> Block {
+    Block {
+        header: header(height),
+        coinbase: Coinbase {
+            height,
+            recipient: Address([3; 32]),
+            amount: Amount(50),
+        },
+        txs: Vec::new(),
     }
 }
 
@@ -303,11 +329,11 @@ fn serve(
                 let response = match request {
                     SyncRequest::Status(_) => SyncResponse::Status(status(100)),
                     SyncRequest::GetHeaders { max, .. } => {
-                        SyncResponse::Headers((0..max.min(3)).map(|i| vec![i as u8; 80]).collect())
+                        SyncResponse::Headers((0..u64::from(max.min(3))).map(header).collect())
                     }
-                    SyncRequest::GetBodies { hashes } => {
-                        SyncResponse::Bodies(hashes.iter().map(|h| h.to_vec()).collect())
-                    }
+                    SyncRequest::GetBodies { hashes } => SyncResponse::Bodies(
+                        hashes.iter().map(|h| block(u64::from(h.0[0]))).collect(),
+                    ),
                 };
                 let _ = client.respond(channel, response).await;
             }
@@ -335,7 +361,7 @@ async fn sync_request_response_roundtrip() {
         .request(
             b.peer,
             SyncRequest::GetHeaders {
-                locator: vec![[1; 32], [7; 32]],
+                locator: vec![Hash([1; 32]), Hash([7; 32])],
                 max: 500,
             },
         )
@@ -343,19 +369,16 @@ async fn sync_request_response_roundtrip() {
         .unwrap();
     assert_eq!(
         response,
-        SyncResponse::Headers(vec![vec![0; 80], vec![1; 80], vec![2; 80]])
+        SyncResponse::Headers(vec![header(0), header(1), header(2)])
     );
 
-    let hashes = vec![[3; 32], [4; 32]];
+    let hashes = vec![Hash([3; 32]), Hash([4; 32])];
     let response = a
         .client
         .request(b.peer, SyncRequest::GetBodies { hashes })
         .await
         .unwrap();
-    assert_eq!(
-        response,
-        SyncResponse::Bodies(vec![vec![3; 32], vec![4; 32]])
-    );
+    assert_eq!(response, SyncResponse::Bodies(vec![block(3), block(4)]));
 
     // Requests beyond the protocol limits are refused before they leave.
     let err = a
@@ -363,7 +386,7 @@ async fn sync_request_response_roundtrip() {
         .request(
             b.peer,
             SyncRequest::GetBodies {
-                hashes: vec![[0; 32]; 65],
+                hashes: vec![Hash([0; 32]); 65],
             },
         )
         .await
@@ -404,7 +427,7 @@ async fn an_oversized_response_is_refused_before_sending() {
             .request(
                 peer,
                 SyncRequest::GetBodies {
-                    hashes: vec![[1; 32]],
+                    hashes: vec![Hash([1; 32])],
                 },
             )
             .await
@@ -417,7 +440,7 @@ async fn an_oversized_response_is_refused_before_sending() {
     .unwrap();
     let err = b
         .client
-        .respond(channel, SyncResponse::Headers(vec![vec![0; 2000]]))
+        .respond(channel, SyncResponse::Headers(vec![header(1); 2001]))
         .await
         .unwrap_err();
     assert!(matches!(err, NetworkError::Wire(_)), "{err}");
@@ -681,7 +704,7 @@ mod raw {
             .with_behaviour(|_| {
                 request_response::Behaviour::with_codec(
                     RawCodec,
-                    [(protocol, request_response::ProtocolSupport::Outbound)],
+                    [(protocol, request_response::ProtocolSupport::Full)],
                     request_response::Config::default(),
                 )
             })
@@ -799,4 +822,49 @@ async fn kademlia_introduces_peers_of_peers() {
     a.stop().await;
     b.stop().await;
     c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undecodable_response_fails_the_request_and_penalises_the_responder() {
+    use futures::StreamExt;
+    use libp2p::{request_response, swarm::SwarmEvent};
+
+    let a = spawn_node().await;
+    let mut evil = raw::swarm(CHAIN);
+    let evil_peer = *evil.local_peer_id();
+    evil.dial(a.addr.clone()).unwrap();
+    // The evil peer answers every request with a headers response holding 5 bytes of junk.
+    let responder = tokio::spawn(async move {
+        loop {
+            if let SwarmEvent::Behaviour(request_response::Event::Message {
+                message: request_response::Message::Request { channel, .. },
+                ..
+            }) = evil.select_next_some().await
+            {
+                let junk = vec![0, 0, 0, 8, 0x01, 0, 1, 1, 2, 3, 4, 5];
+                let _ = evil.behaviour_mut().send_response(channel, junk);
+            }
+        }
+    });
+    let peer_seen = eventually(SECS, || async {
+        let peers = a.client.peers().await?;
+        if peers.iter().any(|p| p.peer_id == evil_peer) {
+            Ok(())
+        } else {
+            Err(NetworkError::Shutdown)
+        }
+    })
+    .await;
+    let () = peer_seen;
+    let err = a
+        .client
+        .request(evil_peer, SyncRequest::Status(status(1)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, NetworkError::Request { .. }), "{err}");
+    let peers = a.client.peers().await.unwrap();
+    let info = peers.iter().find(|p| p.peer_id == evil_peer).unwrap();
+    assert_eq!(info.penalty, 50);
+    responder.abort();
+    a.stop().await;
 }
