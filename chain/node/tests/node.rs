@@ -1,0 +1,128 @@
+#![allow(clippy::unwrap_used, missing_docs)]
+//! In-process node tests: RPC, dev sealing, transactions, and two nodes syncing over libp2p.
+
+use std::time::{Duration, Instant};
+
+use infernet_node::{Node, NodeConfig, NodeHandle};
+use infernet_rpc::client::{InfernetApiClient, http_client};
+use infernet_rpc::views::TxStatus;
+use infernet_types::{Amount, ChainSpec, Encode, Transaction, TxKind, dev_accounts};
+
+async fn wait_tip(node: &NodeHandle, hash: infernet_rpc::H256, secs: u64) -> bool {
+    let client = http_client(&node.rpc_url()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if client.chain_get_tip().await.unwrap().hash == hash {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+fn transfer(nonce: u64, amount: u64) -> (String, infernet_types::Address) {
+    let accounts = dev_accounts();
+    let from = &accounts[0];
+    let to = accounts[1].address;
+    let tx = Transaction {
+        sender: from.address,
+        nonce,
+        fee: Amount(10_000),
+        kind: TxKind::Transfer {
+            to,
+            amount: Amount(amount),
+        },
+    }
+    .sign(&from.identity(), ChainSpec::DEV_CHAIN_ID);
+    (hex::encode(tx.encode()), to)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_node_answers_rpc_seals_on_demand_and_mines_a_transfer() {
+    let mut config = NodeConfig::for_tests(ChainSpec::dev());
+    config.p2p_addrs.clear();
+    let node = Node::start(config).await.unwrap();
+    let client = http_client(&node.rpc_url()).unwrap();
+    let tip = client.chain_get_tip().await.unwrap();
+    assert_eq!(tip.height, 0);
+
+    let mined = client.dev_mine(3).await.unwrap();
+    assert_eq!(mined.blocks.len(), 3);
+    assert_eq!(mined.tip.height, 3);
+    let block = client.chain_get_block_by_height(3).await.unwrap().unwrap();
+    assert_eq!(block.header.hash, mined.tip.hash);
+
+    let (hex_tx, to) = transfer(0, 1234);
+    let before = client.state_get_account(to.into()).await.unwrap();
+    let txid = client.tx_send(hex_tx.clone()).await.unwrap();
+    let pending = client.tx_get(txid).await.unwrap().unwrap();
+    assert_eq!(pending.status, TxStatus::Pending);
+    assert_eq!(client.tx_pending(None).await.unwrap().len(), 1);
+    // The same transaction again is refused as known.
+    assert!(client.tx_send(hex_tx).await.is_err());
+
+    client.dev_mine(1).await.unwrap();
+    let confirmed = client.tx_get(txid).await.unwrap().unwrap();
+    assert_eq!(confirmed.status, TxStatus::Confirmed);
+    assert_eq!(confirmed.block_height, Some(4));
+    let after = client.state_get_account(to.into()).await.unwrap();
+    assert_eq!(after.balance.0, before.balance.0 + 1234);
+    assert!(client.tx_pending(None).await.unwrap().is_empty());
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_restarts_on_its_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = NodeConfig::for_tests(ChainSpec::dev());
+    config.p2p_addrs.clear();
+    config.data_dir = infernet_node::DataDir::Path(dir.path().to_path_buf());
+    let node = Node::start(config.clone()).await.unwrap();
+    let mined = node.producer().seal(2).await.unwrap();
+    node.shutdown().await;
+    let node = Node::start(config).await.unwrap();
+    assert_eq!(node.chain().store().tip().hash, mined[1]);
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_sync_gossip_and_relay_transactions() {
+    let a = Node::start(NodeConfig::for_tests(ChainSpec::dev()))
+        .await
+        .unwrap();
+    let ca = http_client(&a.rpc_url()).unwrap();
+    // A is ahead before B exists: B must catch up by sync, not gossip.
+    ca.dev_mine(30).await.unwrap();
+    let mut config_b = NodeConfig::for_tests(ChainSpec::dev());
+    config_b.bootnodes = a.p2p_addrs().iter().map(ToString::to_string).collect();
+    let b = Node::start(config_b).await.unwrap();
+    let cb = http_client(&b.rpc_url()).unwrap();
+    let tip = ca.chain_get_tip().await.unwrap();
+    assert!(
+        wait_tip(&b, tip.hash, 20).await,
+        "B did not sync A's 30 blocks"
+    );
+
+    // Gossip: a new block on A reaches B.
+    let more = ca.dev_mine(1).await.unwrap();
+    assert!(
+        wait_tip(&b, more.tip.hash, 20).await,
+        "B did not get A's gossip block"
+    );
+
+    // A transaction sent to B is relayed to A and mined there.
+    let (hex_tx, _) = transfer(0, 5);
+    let txid = cb.tx_send(hex_tx).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while ca.tx_get(txid).await.unwrap().is_none() {
+        assert!(Instant::now() < deadline, "tx never reached A");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mined = ca.dev_mine(1).await.unwrap();
+    assert!(wait_tip(&b, mined.tip.hash, 20).await);
+    let seen = cb.tx_get(txid).await.unwrap().unwrap();
+    assert_eq!(seen.status, TxStatus::Confirmed);
+    assert_eq!(cb.net_peers().await.unwrap().len(), 1);
+    b.shutdown().await;
+    a.shutdown().await;
+}
