@@ -12,6 +12,8 @@
 //! - [`tx`]: signing transactions with the minimum fee and encoding them for `tx_send`;
 //! - [`job`]: sealing prompts (`SubmitJob`), opening records (`PostResult`), checking the
 //!   miner's commitment against the decrypted pair;
+//! - [`market`]: the record market's wallet side (listings, delivery, provenance, sale
+//!   split, complaints);
 //! - [`ranking`]: ranking miners and picking one for a model;
 //! - [`export`]: JSONL export (OpenAI chat and TRL prompt/completion), provenance sidecar and
 //!   dataset card;
@@ -40,6 +42,7 @@ pub mod error;
 pub mod export;
 pub mod job;
 pub mod keys;
+pub mod market;
 pub mod ranking;
 pub mod tx;
 

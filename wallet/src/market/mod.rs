@@ -2,10 +2,11 @@
 //! no node — building listings, sealing record keys to a buyer, checking a bought record's
 //! provenance, the sale split, and signed buyer complaints.
 //!
-//! The `market` subcommand's flags and handlers live in the binary (`src/market/cli.rs`); they
-//! call these functions with what they fetched over JSON-RPC. The state transition itself
-//! (escrow, deadlines, refunds, the split credited on chain) is the consensus crate's; what
-//! is and is not enforced on chain is written down in `specs/market.md`.
+//! The `market` subcommand's flags and handlers live in the binary (`src/market/cli.rs`, a
+//! module of `main.rs`); they call these functions with what they fetched over JSON-RPC.
+//! The state transition itself (escrow, deadlines, refunds, the split credited on chain) is
+//! the consensus crate's; what is and is not enforced on chain is written down in
+//! `specs/market.md`.
 //!
 //! Modules:
 //! - [`listing`]: validating and building `ListRecords`, summarising a bundle for a buyer;
@@ -16,15 +17,10 @@
 //!   the chain credits);
 //! - [`complaint`]: the buyer's signed complaint about a failed delivery, and its local store.
 
-#[path = "complaint.rs"]
 pub mod complaint;
-#[path = "delivery.rs"]
 pub mod delivery;
-#[path = "listing.rs"]
 pub mod listing;
-#[path = "provenance.rs"]
 pub mod provenance;
-#[path = "split.rs"]
 pub mod split;
 
 use std::path::PathBuf;
