@@ -1,0 +1,304 @@
+#![allow(clippy::unwrap_used, missing_docs)]
+//! The `infernet-wallet` binary end to end: keys on a temp dir, errors a person can act on,
+//! and accounts/transactions/explorer against a real `infernet-node --dev --tmp` process.
+//!
+//! The node binary is taken from the same target directory (`current_exe()/../../infernet-node`,
+//! built by `cargo build -p infernet-node` or a workspace build); the test fails with that
+//! instruction if it is missing.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const WALLET: &str = env!("CARGO_BIN_EXE_infernet-wallet");
+
+struct Env {
+    dir: tempfile::TempDir,
+    rpc: String,
+}
+
+impl Env {
+    fn new(rpc: &str) -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pw"), "correct horse\n").unwrap();
+        Env {
+            dir,
+            rpc: rpc.to_owned(),
+        }
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(WALLET);
+        c.arg("--rpc")
+            .arg(&self.rpc)
+            .arg("--wallet-dir")
+            .arg(self.dir.path().join("wallet"))
+            .arg("--password-file")
+            .arg(self.dir.path().join("pw"))
+            .arg("--no-input")
+            .args(args)
+            .env_remove("INFERNET_PASSWORD")
+            .env_remove("INFERNET_KEY")
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    /// Runs with `--json`, asserts success, parses stdout.
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = self.run(&all);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// Runs, asserts failure, returns stderr.
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(!out.status.success(), "{args:?} unexpectedly succeeded");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+}
+
+fn base(v: &Value) -> u64 {
+    v["base"].as_str().unwrap().parse().unwrap()
+}
+
+#[test]
+fn keys_on_a_temp_dir() {
+    let env = Env::new("http://127.0.0.1:1");
+    let alice = env.json(&["key", "import", "alice", "--dev-account", "1"]);
+    assert_eq!(
+        alice["address"],
+        infernet_types::dev_accounts()[1].address.to_string()
+    );
+    let bob = env.json(&["key", "new", "bob"]);
+    let phrase = bob["mnemonic"].as_str().unwrap();
+    assert_eq!(phrase.split_whitespace().count(), 24);
+    // The mnemonic restores the same address.
+    let again = env.json(&["key", "import", "bob2", "--mnemonic", phrase]);
+    assert_eq!(again["address"], bob["address"]);
+    let list = env.json(&["key", "list"]);
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["alice", "bob", "bob2"]);
+    let shown = env.json(&["key", "show", "alice", "--reply-key"]);
+    let reply = infernet_types::dev_accounts()[1]
+        .identity()
+        .reply_secret()
+        .public_key()
+        .to_string();
+    assert_eq!(shown["reply_key"], reply.as_str());
+    // Human output names the address.
+    let out = env.run(&["key", "show", "bob"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains(bob["address"].as_str().unwrap()));
+
+    // Errors a person can act on.
+    assert!(
+        env.fails(&["key", "new", "alice"])
+            .contains("already exists")
+    );
+    std::fs::write(env.dir.path().join("pw"), "wrong\n").unwrap();
+    assert!(
+        env.fails(&["key", "show", "alice", "--reply-key"])
+            .contains("wrong password for key \"alice\"")
+    );
+    let out = Command::new(WALLET)
+        .args(["--wallet-dir"])
+        .arg(env.dir.path().join("wallet"))
+        .args(["--no-input", "key", "show", "alice", "--reply-key"])
+        .env_remove("INFERNET_PASSWORD")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--password-file"));
+    // INFERNET_PASSWORD is the second source.
+    let out = Command::new(WALLET)
+        .args(["--json", "--wallet-dir"])
+        .arg(env.dir.path().join("wallet"))
+        .args(["--no-input", "key", "show", "alice", "--reply-key"])
+        .env("INFERNET_PASSWORD", "correct horse")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Several keys and no --key: asks for one.
+    assert!(env.fails(&["balance"]).contains("--key NAME"));
+    // Amount help is in --help.
+    let help = env.run(&["send", "--help"]);
+    assert!(String::from_utf8_lossy(&help.stdout).contains("1500000000base"));
+}
+
+#[test]
+fn unreachable_node_and_completions() {
+    let env = Env::new("http://127.0.0.1:1");
+    env.json(&["key", "import", "a", "--dev-account", "0"]);
+    let err = env.fails(&["balance"]);
+    assert!(
+        err.contains("cannot reach an Infernet node at http://127.0.0.1:1"),
+        "{err}"
+    );
+    assert!(err.contains("infernet-miner --dev"), "{err}");
+    let out = env.run(&["completions", "bash"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("infernet-wallet"));
+}
+
+/// A `infernet-node --dev --tmp` child, killed on drop.
+struct Node {
+    child: Child,
+    rpc: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn node_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .unwrap()
+        .join("infernet-node");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first with `cargo build -p infernet-node` (same profile and target dir)",
+        bin.display()
+    );
+    bin
+}
+
+fn start_node() -> Node {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("node.json");
+    let log = std::fs::File::create(dir.path().join("node.log")).unwrap();
+    let child = Command::new(node_binary())
+        .args([
+            "--dev",
+            "--tmp",
+            "--no-mdns",
+            "--rpc-addr",
+            "127.0.0.1:0",
+            "--p2p-addr",
+            "/ip4/127.0.0.1/tcp/0",
+            "--block-time",
+            "1",
+            "--config-out",
+        ])
+        .arg(&cfg)
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    // Owned by `Node` at once, so every exit path below kills and waits for it.
+    let mut node = Node {
+        child,
+        rpc: String::new(),
+        _dir: dir,
+    };
+    let start = Instant::now();
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&cfg)
+            && let Ok(v) = serde_json::from_str::<Value>(&text)
+        {
+            node.rpc = v["rpc_url"].as_str().unwrap().to_owned();
+            return node;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the node did not write {}",
+            cfg.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn accounts_transactions_and_explorer_on_a_dev_node() {
+    let node = start_node();
+    let env = Env::new(&node.rpc);
+    // Dev account 1 (account 0 receives the block rewards, so its balance moves on its own).
+    env.json(&["key", "import", "alice", "--dev-account", "1"]);
+    let bob = env.json(&["key", "new", "bob"]);
+    let bob_addr = bob["address"].as_str().unwrap();
+    let before = base(&env.json(&["--key", "alice", "balance"])["balance"]);
+    assert_eq!(before, 1_000_000 * 1_000_000_000);
+
+    let sent = env.json(&["--key", "alice", "send", "bob", "1.5", "--wait"]);
+    let fee = base(&sent["fee"]);
+    assert!(fee > 0);
+    let height = sent["block_height"].as_u64().unwrap();
+    let after = base(&env.json(&["--key", "alice", "balance"])["balance"]);
+    assert_eq!(
+        before - after,
+        1_500_000_000 + fee,
+        "moved by exactly amount + fee"
+    );
+    let b = env.json(&["balance", bob_addr]);
+    assert_eq!(base(&b["balance"]), 1_500_000_000);
+
+    // Base units with an explicit unit.
+    let sent2 = env.json(&["--key", "bob", "send", "alice", "1000base", "--wait"]);
+    let bob_after = base(&env.json(&["balance", "bob"])["balance"]);
+    assert_eq!(bob_after, 1_500_000_000 - 1000 - base(&sent2["fee"]));
+
+    // tx and explorer views.
+    let txid = sent["txid"].as_str().unwrap();
+    let tx = env.json(&["tx", txid]);
+    assert_eq!(tx["status"], "confirmed");
+    assert_eq!(tx["block_height"].as_u64(), Some(height));
+    let block = env.json(&["explore", "block", &height.to_string()]);
+    assert!(
+        block["transactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["txid"] == txid)
+    );
+    let by_hash = env.json(&["explore", "block", block["hash"].as_str().unwrap()]);
+    assert_eq!(by_hash["height"].as_u64(), Some(height));
+    let tip = env.json(&["explore", "tip"]);
+    assert_eq!(tip["chain_id"], 1337);
+    assert!(tip["tip"]["height"].as_u64().unwrap() >= height);
+    let human = env.run(&["explore", "tx", txid]);
+    assert!(String::from_utf8_lossy(&human.stdout).contains("transfer 1.5 INF"));
+
+    // Errors a person can act on.
+    let err = env.fails(&["--key", "bob", "send", "alice", "5"]);
+    assert!(err.contains("insufficient balance"), "{err}");
+    assert!(err.contains("needs 5.0000"), "{err}");
+    let err = env.fails(&["--key", "bob", "prompt", "hello"]);
+    assert!(err.contains("no miner serves"), "{err}");
+    assert_eq!(env.json(&["models"]), serde_json::json!([]));
+    assert!(
+        env.json(&["--key", "bob", "records", "list"])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let err = env.fails(&["tx", &"ab".repeat(32)]);
+    assert!(err.contains("no transaction"), "{err}");
+}
