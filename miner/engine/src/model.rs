@@ -268,11 +268,8 @@ impl KvCache {
         let (from, n) = (self.burn_len, self.len - self.burn_len);
         let kvd = c.kv_dim();
         for (slot, host) in self.layers.iter_mut().zip(&self.host) {
-            let take = |src: &[half::f16]| -> Tensor<4> {
-                let v: Vec<f32> = src[from * kvd..(from + n) * kvd]
-                    .iter()
-                    .map(|x| x.to_f32())
-                    .collect();
+            let take = |src: &[f32]| -> Tensor<4> {
+                let v: Vec<f32> = src[from * kvd..(from + n) * kvd].to_vec();
                 Tensor::<3>::from_data(TensorData::new(v, [n, c.n_kv_heads, c.head_dim]), device)
                     .swap_dims(0, 1)
                     .unsqueeze::<4>()
@@ -308,7 +305,7 @@ impl KvCache {
                     .swap_dims(0, 1);
                 let vals = to_vec(part)?;
                 dst.truncate(from * c.kv_dim());
-                dst.extend(vals.iter().map(|&x| half::f16::from_f32(x)));
+                dst.extend(vals.iter().map(|&x| quant::round_f16(x)));
             }
         }
         self.host_len = self.len;
@@ -529,10 +526,8 @@ impl Llama {
     /// **last** token (`vocab_size` values).
     pub fn forward(&self, tokens: &[u32], cache: &mut KvCache) -> Result<Vec<f32>, ModelError> {
         self.check_input(tokens, cache)?;
-        if tokens.len() == 1
-            && let Some(host) = &self.host
-        {
-            return host.decode_step(self, tokens[0], cache);
+        if let Some(host) = &self.host {
+            return host.forward(self, tokens, cache);
         }
         let hidden = self.forward_hidden(tokens, cache)?;
         let seq = tokens.len();
