@@ -181,10 +181,16 @@ fn tiny_config_is_validated() {
 
 #[test]
 fn loaded_artifacts_can_be_shared_across_threads() {
-    fn send_sync<T: Send + Sync>() -> bool {
+    use std::marker::PhantomData;
+    // Compiles only if `T: Send + Sync`.
+    fn send_sync<T: Send + Sync>(_: PhantomData<T>) -> bool {
         true
     }
-    assert!(send_sync::<GgufFile>());
-    assert!(send_sync::<infernet_engine::tokenizer::Tokenizer>());
-    assert!(send_sync::<infernet_engine::template::ChatTemplate>());
+    assert!(send_sync(PhantomData::<GgufFile>));
+    assert!(send_sync(
+        PhantomData::<infernet_engine::tokenizer::Tokenizer>
+    ));
+    assert!(send_sync(
+        PhantomData::<infernet_engine::template::ChatTemplate>
+    ));
 }

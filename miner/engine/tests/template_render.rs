@@ -94,7 +94,10 @@ fn debug_redacts_message_content() {
 fn tinyllama_template_matches_jinja2() {
     let src = "{% for message in messages %}\n{% if message['role'] == 'user' %}\n{{ '<|user|>\n' + message['content'] + eos_token }}\n{% elif message['role'] == 'system' %}\n{{ '<|system|>\n' + message['content'] + eos_token }}\n{% elif message['role'] == 'assistant' %}\n{{ '<|assistant|>\n'  + message['content'] + eos_token }}\n{% endif %}\n{% if loop.last and add_generation_prompt %}\n{{ '<|assistant|>' }}\n{% endif %}\n{% endfor %}";
     let t = ChatTemplate::new(src, "<s>", "</s>").unwrap();
-    let msgs = [ChatMessage::new("system", "Be kind."), ChatMessage::user("Hi")];
+    let msgs = [
+        ChatMessage::new("system", "Be kind."),
+        ChatMessage::user("Hi"),
+    ];
     assert_eq!(
         t.render(&msgs, true).unwrap(),
         "<|system|>\nBe kind.</s>\n<|user|>\nHi</s>\n<|assistant|>\n"

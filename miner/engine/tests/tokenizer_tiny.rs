@@ -170,7 +170,7 @@ fn heap_bpe_equals_textbook_bpe() {
     for _ in 0..2000 {
         let len = 1 + next(&mut state) % 14;
         let mut word = String::new();
-        if next(&mut state) % 2 == 0 {
+        if next(&mut state).is_multiple_of(2) {
             word.push(' ');
         }
         for _ in 0..len {
