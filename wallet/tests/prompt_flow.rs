@@ -93,6 +93,10 @@ async fn next_job(
 }
 
 fn wallet(dir: &std::path::Path, rpc: &str, args: &[&str]) -> Command {
+    wallet_as(dir, rpc, "user", args)
+}
+
+fn wallet_as(dir: &std::path::Path, rpc: &str, key: &str, args: &[&str]) -> Command {
     let mut c = Command::new(WALLET);
     c.arg("--rpc")
         .arg(rpc)
@@ -100,7 +104,7 @@ fn wallet(dir: &std::path::Path, rpc: &str, args: &[&str]) -> Command {
         .arg(dir.join("wallet"))
         .arg("--password-file")
         .arg(dir.join("pw"))
-        .args(["--no-input", "--json", "--key", "user"])
+        .args(["--no-input", "--json", "--key", key])
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -358,6 +362,58 @@ async fn prompt_is_served_decrypted_paid_and_exported_and_an_unserved_job_is_ref
     )
     .unwrap();
     assert_eq!(prov["records"][0]["commitment"], pt.commitment().to_hex());
+
+    // Transfer: the record key is sealed to the new owner, who can decrypt; the old can't.
+    let rid = hex::encode(job_id.0);
+    json_ok(
+        wallet(dir.path(), &node.rpc, &["key", "new", "bob"])
+            .output()
+            .unwrap(),
+    );
+    let bob = json_ok(
+        wallet(
+            dir.path(),
+            &node.rpc,
+            &["key", "show", "bob", "--reply-key"],
+        )
+        .output()
+        .unwrap(),
+    );
+    let moved = json_ok(
+        wallet(
+            dir.path(),
+            &node.rpc,
+            &[
+                "records",
+                "transfer",
+                &rid,
+                "bob",
+                "--reply-key",
+                bob["reply_key"].as_str().unwrap(),
+            ],
+        )
+        .output()
+        .unwrap(),
+    );
+    let txid: infernet_crypto::Hash = moved["txid"].as_str().unwrap().parse().unwrap();
+    wait_confirmed(&client, H256(txid.0)).await;
+    let shown = json_ok(
+        wallet(dir.path(), &node.rpc, &["records", "show", &rid])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(shown["owner"], bob["address"]);
+    let dec = json_ok(
+        wallet_as(dir.path(), &node.rpc, "bob", &["records", "decrypt", &rid])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(dec["answer"], "hello user");
+    let old = wallet(dir.path(), &node.rpc, &["records", "decrypt", &rid])
+        .output()
+        .unwrap();
+    assert!(!old.status.success());
+    assert!(String::from_utf8_lossy(&old.stdout).contains("does not open"));
 
     // An unserved job expires and is refunded in full (only the fee is spent).
     let before = balance(&client, &user.address()).await;
