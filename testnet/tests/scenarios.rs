@@ -141,10 +141,10 @@ async fn partitioned_groups_rejoin_on_the_heaviest_branch_with_losing_txs_back_i
     // Partition {0, 1} | {2, 3}: each side blocks the other side's peer ids.
     let ids: Vec<String> = n.net.nodes.iter().map(|x| x.peer_id.clone()).collect();
     let side = |i: usize| i / 2;
-    for i in 0..4 {
-        for j in 0..4 {
+    for (i, client) in c.iter().enumerate() {
+        for (j, id) in ids.iter().enumerate() {
             if side(i) != side(j) {
-                c[i].admin_block_peer(ids[j].clone()).await.unwrap();
+                client.admin_block_peer(id.clone()).await.unwrap();
             }
         }
     }
@@ -163,10 +163,10 @@ async fn partitioned_groups_rejoin_on_the_heaviest_branch_with_losing_txs_back_i
     .await;
 
     // Join.
-    for i in 0..4 {
-        for j in 0..4 {
+    for (i, client) in c.iter().enumerate() {
+        for (j, id) in ids.iter().enumerate() {
             if side(i) != side(j) {
-                c[i].admin_unblock_peer(ids[j].clone()).await.unwrap();
+                client.admin_unblock_peer(id.clone()).await.unwrap();
             }
         }
     }
