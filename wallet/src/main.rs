@@ -112,9 +112,6 @@ enum Cmd {
     /// Explore the chain.
     #[command(subcommand)]
     Explore(ExploreCmd),
-    /// The record market: sell and buy records as training data.
-    #[command(subcommand)]
-    Market(market_cli::MarketCmd),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -426,7 +423,6 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Chat { job } => chat(&mut ctx, &job).await,
         Cmd::Records(r) => records(&mut ctx, r).await,
         Cmd::Explore(e) => explore(&mut ctx, e).await,
-        Cmd::Market(m) => market_cli::run(&mut ctx, m).await,
         Cmd::Completions { shell } => {
             clap_complete::generate(
                 shell,
@@ -1598,6 +1594,9 @@ fn table(header: &[&str], rows: Vec<Vec<String>>) {
         println!("{}", s.join("  ").trim_end());
     };
     line(header.iter().map(|h| (*h).to_owned()).collect());
+    if rows.is_empty() {
+        println!("(none)");
+    }
     for r in rows {
         line(r);
     }
@@ -1617,8 +1616,3 @@ fn kv(rows: Vec<Vec<String>>) {
         }
     }
 }
-
-// The record market's commands (engineer K); a child module so it can use `call!`, `Ctx`
-// and the helpers above.
-#[path = "market/cli.rs"]
-mod market_cli;
