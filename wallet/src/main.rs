@@ -112,6 +112,9 @@ enum Cmd {
     /// Explore the chain.
     #[command(subcommand)]
     Explore(ExploreCmd),
+    /// The record market: sell and buy records as training data.
+    #[command(subcommand)]
+    Market(market_cli::MarketCmd),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -423,6 +426,7 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Chat { job } => chat(&mut ctx, &job).await,
         Cmd::Records(r) => records(&mut ctx, r).await,
         Cmd::Explore(e) => explore(&mut ctx, e).await,
+        Cmd::Market(m) => market_cli::run(&mut ctx, m).await,
         Cmd::Completions { shell } => {
             clap_complete::generate(
                 shell,
@@ -1616,3 +1620,8 @@ fn kv(rows: Vec<Vec<String>>) {
         }
     }
 }
+
+// The record market's commands (engineer K); a child module so it can use `call!`, `Ctx`
+// and the helpers above.
+#[path = "market/cli.rs"]
+mod market_cli;
