@@ -92,6 +92,84 @@ async fn next_job(
     }
 }
 
+/// Serves the next job to `miner` with `answer`; returns the prompt it opened.
+async fn serve_next(
+    client: &HttpClient,
+    miner: &Identity,
+    user: &Identity,
+    model: Hash,
+    answer: &str,
+) -> Vec<u8> {
+    let (job_id, nonce, kind) = next_job(client, &miner.address()).await;
+    let TxKindView::SubmitJob {
+        sealed_prompt,
+        reply_key,
+        sampling,
+        ..
+    } = kind
+    else {
+        unreachable!()
+    };
+    let sealed = infernet_crypto::SealedBox {
+        enc: sealed_prompt.enc.0,
+        ciphertext: sealed_prompt.ciphertext.0.clone(),
+    };
+    let prompt = seal::open(
+        &miner.reply_secret(),
+        &sealing::prompt_info(CHAIN_ID),
+        &sealing::prompt_aad(&user.address(), &miner.address(), &model, nonce),
+        &sealed,
+    )
+    .unwrap();
+    let id = Hash(job_id.0);
+    let pt = RecordPlaintext {
+        salt: [1; 32],
+        prompt: prompt.to_vec(),
+        answer: answer.as_bytes().to_vec(),
+    };
+    let key = RecordKey::generate();
+    let reply_key = ReplyPublicKey(reply_key.0);
+    let receipt = Receipt {
+        job: id,
+        model,
+        miner: miner.address(),
+        request_hash: infernet_types::request_hash(&sealed),
+        sampling: SamplingParams {
+            temperature_milli: sampling.temperature_milli,
+            top_p_milli: sampling.top_p_milli,
+            top_k: sampling.top_k,
+            seed: sampling.seed.0,
+        },
+        input_tokens: 1,
+        output_tokens: 1,
+        commitment: pt.commitment(),
+        user: user.address(),
+        user_reply_key: reply_key,
+    };
+    let kind = TxKind::PostResult {
+        job: id,
+        input_tokens: 1,
+        output_tokens: 1,
+        payload: record::encrypt(
+            &key,
+            &sealing::record_payload_aad(CHAIN_ID, &id),
+            &pt.encode(),
+        ),
+        sealed_record_key: seal::seal(
+            &reply_key,
+            &sealing::record_key_info(CHAIN_ID),
+            &sealing::record_key_aad(&id, &user.address()),
+            key.as_bytes(),
+        )
+        .unwrap(),
+        receipt_signature: receipt.sign(miner, CHAIN_ID),
+        receipt,
+        attestation: None,
+    };
+    send(client, miner, kind).await;
+    prompt.to_vec()
+}
+
 fn wallet(dir: &std::path::Path, rpc: &str, args: &[&str]) -> Command {
     wallet_as(dir, rpc, "user", args)
 }
@@ -362,6 +440,48 @@ async fn prompt_is_served_decrypted_paid_and_exported_and_an_unserved_job_is_ref
     )
     .unwrap();
     assert_eq!(prov["records"][0]["commitment"], pt.commitment().to_hex());
+
+    // Chat: two turns; the second seals the whole conversation.
+    let mut chat = wallet(dir.path(), &node.rpc, &["chat", "--model", "tiny-test"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = chat.stdin.take().unwrap();
+        stdin
+            .write_all(b"first question\nsecond question\n")
+            .unwrap();
+    }
+    assert_eq!(
+        serve_next(&client, &miner, &user, model, "first answer").await,
+        b"first question"
+    );
+    let second = serve_next(&client, &miner, &user, model, "second answer").await;
+    let convo: Value = serde_json::from_slice(&second).unwrap();
+    assert_eq!(
+        convo,
+        serde_json::json!({"messages": [
+            {"role": "user", "content": "first question"},
+            {"role": "assistant", "content": "first answer"},
+            {"role": "user", "content": "second question"},
+        ]})
+    );
+    let out = tokio::task::spawn_blocking(move || chat.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answers: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(answers.len(), 2);
+    assert_eq!(answers[1]["answer"], "second answer");
 
     // Transfer: the record key is sealed to the new owner, who can decrypt; the old can't.
     let rid = hex::encode(job_id.0);
