@@ -5,19 +5,28 @@
 //! - `infer`: run one prompt through the engine, streaming or as JSON;
 //! - `bench`: prefill / decode speed and peak memory.
 //!
-//! The daemon (mining, serving jobs) is added next to these by a later issue: global
-//! flags go on [`Cli`], new subcommands on [`Command`].
+//! Without a subcommand it runs the daemon ([`run`]): a full node in process that mines and
+//! serves sealed jobs (`infernet-miner --dev` is a single-node dev chain).
 
 mod cmd;
+mod run;
 
 use clap::{Parser, Subcommand};
 
 /// Infernet miner: serves private inference and mines blocks.
 #[derive(Debug, Parser)]
-#[command(name = "infernet-miner", version, about)]
+#[command(
+    name = "infernet-miner",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    /// Without a subcommand: run the daemon (node, mining, serving).
+    #[command(flatten)]
+    daemon: run::DaemonArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -34,8 +43,17 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Model(c) => cmd::model::run(c),
-        Command::Infer(a) => cmd::infer::run(a),
-        Command::Bench(a) => cmd::bench::run(a),
+        Some(Command::Model(c)) => cmd::model::run(c),
+        Some(Command::Infer(a)) => cmd::infer::run(a),
+        Some(Command::Bench(a)) => cmd::bench::run(a),
+        None => run::run(cli.daemon, fetch_default_model),
+    }
+}
+
+/// `infernet-miner model fetch` with its defaults: the daemon's way to get the default model.
+fn fetch_default_model() -> anyhow::Result<()> {
+    match Cli::try_parse_from(["infernet-miner", "model", "fetch"])?.command {
+        Some(Command::Model(c)) => cmd::model::run(c),
+        _ => anyhow::bail!("`model fetch` did not parse"),
     }
 }

@@ -1,0 +1,547 @@
+//! The daemon: `infernet-miner [FLAGS]` with no subcommand.
+//!
+//! Start-up, in order: the compute pool (`--threads`); the models (`--model`, default the
+//! fetched reference model, fetched through `model fetch` when absent); the node, in process,
+//! through `infernet_node::Node::start` (RPC, p2p, block production when mining); the miner
+//! key (`--miner-key`, an encrypted keystore created on first run; see
+//! `infernet_miner::daemon::identity` for the password sources); on a dev chain, funding of the
+//! miner from dev account 0; `RegisterModel` for models the chain does not know and
+//! `RegisterMiner` / `UpdateMiner` when the registration is absent or stale. Then, on every
+//! new head (and every half second for the mempool), `SubmitJob`s addressed to this miner go
+//! to the bounded worker queue; each result is signed and submitted as a `PostResult` through
+//! the node's own mempool. Plaintexts never leave the worker threads.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use infernet_consensus::StateView;
+use infernet_crypto::{Address, Identity, KdfParams};
+use infernet_miner::daemon::queue::JobOutcome;
+use infernet_miner::daemon::register::with_min_fee;
+use infernet_miner::daemon::{
+    AttestationMode, EngineSet, Inference, JobQueue, JobRequest, MinerKey, PasswordSource,
+    Registration, ServeContext,
+};
+use infernet_node::chain::Chain;
+use infernet_node::config::{DataDir, PartialConfig, platform_data_dir};
+use infernet_node::{Node, NodeConfig, NodeHandle};
+use infernet_types::spec::DEV_MNEMONIC;
+use infernet_types::{
+    Amount, BASE_UNITS_PER_INF, Offer, SignedTransaction, StateKey, StateValue, TxKind,
+    dev_accounts,
+};
+
+/// Flags of the daemon: the node's, then the miner's.
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    /// TOML node config file.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Chain: `dev`, `testnet` or a chain spec JSON file.
+    #[arg(long, value_name = "dev|testnet|PATH")]
+    chain: Option<String>,
+    /// Single-node dev chain that mines and serves; prints the dev accounts and the wallet
+    /// commands to try.
+    #[arg(long)]
+    dev: bool,
+    /// Data directory.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Fresh temporary data directory, deleted at exit.
+    #[arg(long)]
+    tmp: bool,
+    /// JSON-RPC listen address.
+    #[arg(long, value_name = "IP:PORT")]
+    rpc_addr: Option<String>,
+    /// libp2p listen multiaddr (repeatable).
+    #[arg(long = "p2p-addr", value_name = "MULTIADDR")]
+    p2p_addrs: Vec<String>,
+    /// Bootnode multiaddr (repeatable).
+    #[arg(long = "bootnode", value_name = "MULTIADDR")]
+    bootnodes: Vec<String>,
+    /// Turn mDNS local discovery off.
+    #[arg(long)]
+    no_mdns: bool,
+    /// Address that receives block rewards (default: the miner key's address).
+    #[arg(long, value_name = "ADDRESS")]
+    coinbase: Option<String>,
+    /// Dev chains: seconds between sealed blocks (0: only on `dev_mine`).
+    #[arg(long, value_name = "SECS")]
+    block_time: Option<u64>,
+    /// Nonce-search threads when mining.
+    #[arg(long, value_name = "N")]
+    miner_threads: Option<usize>,
+    /// GGUF model to serve (repeatable; default: the reference model, fetched if absent).
+    #[arg(long = "model", value_name = "PATH")]
+    models: Vec<PathBuf>,
+    /// Produce blocks (default).
+    #[arg(long, overrides_with = "no_mine")]
+    mine: bool,
+    /// Do not produce blocks.
+    #[arg(long)]
+    no_mine: bool,
+    /// Serve jobs (default).
+    #[arg(long, overrides_with = "no_serve")]
+    serve: bool,
+    /// Do not serve jobs (register nothing).
+    #[arg(long)]
+    no_serve: bool,
+    /// Price per input token, base units.
+    #[arg(long, default_value_t = 1_000)]
+    price_in: u64,
+    /// Price per output token, base units.
+    #[arg(long, default_value_t = 3_000)]
+    price_out: u64,
+    /// Most output tokens per job.
+    #[arg(long, default_value_t = 512)]
+    max_output_tokens: u32,
+    /// Compute threads for inference (default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Miner key file (created on first run, encrypted; default: `<data dir>/miner-key.json`).
+    #[arg(long, value_name = "FILE")]
+    miner_key: Option<PathBuf>,
+    /// File holding the miner key's password (else `INFERNET_PASSWORD`; in `--dev` a generated
+    /// password is kept in `<miner key>.password`, mode 0600).
+    #[arg(long, value_name = "FILE")]
+    password_file: Option<PathBuf>,
+    /// Attestation: `none` or `simulated` (dev and test chains only).
+    #[arg(long, default_value = "none", value_parser = parse_attestation)]
+    attestation: AttestationMode,
+    /// Jobs that may wait in the queue; more are left to expire and be refunded.
+    #[arg(long, default_value_t = 16)]
+    queue: usize,
+}
+
+fn parse_attestation(s: &str) -> Result<AttestationMode, String> {
+    s.parse()
+        .map_err(|e: infernet_miner::daemon::AttestError| e.to_string())
+}
+
+impl DaemonArgs {
+    fn node_layer(&self) -> PartialConfig {
+        let flag = |b: bool| b.then_some(true);
+        PartialConfig {
+            chain: self.chain.clone(),
+            data_dir: self.data_dir.clone(),
+            tmp: flag(self.tmp),
+            rpc_addr: self.rpc_addr.clone(),
+            p2p_addrs: (!self.p2p_addrs.is_empty()).then(|| self.p2p_addrs.clone()),
+            bootnodes: (!self.bootnodes.is_empty()).then(|| self.bootnodes.clone()),
+            mdns: self.no_mdns.then_some(false),
+            mine: Some(!self.no_mine),
+            coinbase: self.coinbase.clone(),
+            block_time: self.block_time,
+            miner_threads: self.miner_threads,
+            dev: flag(self.dev),
+        }
+    }
+}
+
+/// Runs the daemon until SIGINT or SIGTERM.
+pub fn run(
+    args: DaemonArgs,
+    fetch_default: impl FnOnce() -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    crate::cmd::set_threads(args.threads)?;
+    let file = match &args.config {
+        Some(path) => PartialConfig::from_toml_file(path)?,
+        None => PartialConfig::default(),
+    };
+    let env = PartialConfig::from_env(std::env::vars())?;
+    let config: NodeConfig = args
+        .node_layer()
+        .merge(env)
+        .merge(file)
+        .resolve(platform_data_dir)
+        .context("invalid configuration")?;
+    args.attestation.check_allowed(&config.spec)?;
+
+    let serve = !args.no_serve;
+    let mut engines = EngineSet::new();
+    if serve {
+        let mut paths = args.models.clone();
+        if paths.is_empty() {
+            let default = infernet_engine::default_model_path();
+            if !default.exists() {
+                eprintln!("fetching the default model to {}", default.display());
+                fetch_default().context("fetching the default model")?;
+            }
+            paths.push(default);
+        }
+        for p in &paths {
+            let engine = crate::cmd::load_engine(p)?;
+            let name = p
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "model".to_owned());
+            let info = engines.add(name, engine);
+            tracing::info!(model = %info.id, name = %info.name, "model loaded");
+        }
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("infernet-rt")
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(daemon(args, config, engines, serve))
+}
+
+/// Where the miner key lives: `--miner-key`, else `<data dir>/miner-key.json` (known before
+/// the node starts unless the data dir is temporary).
+fn key_path(args: &DaemonArgs, data_dir: Option<&std::path::Path>) -> Option<PathBuf> {
+    args.miner_key
+        .clone()
+        .or_else(|| data_dir.map(|d| d.join("miner-key.json")))
+}
+
+fn miner_key(args: &DaemonArgs, path: PathBuf, dev: bool) -> anyhow::Result<MinerKey> {
+    let source = PasswordSource::choose(
+        &path,
+        args.password_file.clone(),
+        std::env::var("INFERNET_PASSWORD").ok(),
+        dev,
+    )?;
+    let params = if dev {
+        // Dev keys live on throwaway chains: cheap enough to start in a test.
+        KdfParams::INSECURE_FOR_TESTS
+    } else {
+        KdfParams::INTERACTIVE
+    };
+    let key = MinerKey::load_or_create(&path, &source, params)?;
+    if key.created {
+        eprintln!(
+            "created miner key {} ({})",
+            path.display(),
+            key.address().to_bech32()
+        );
+        if let PasswordSource::DevGenerated(p) = &source {
+            eprintln!("  its password is in {} (mode 0600)", p.display());
+        }
+    }
+    Ok(key)
+}
+
+fn account_of(chain: &Chain, a: &Address) -> anyhow::Result<(Amount, u64)> {
+    Ok(match chain.store().get(&StateKey::Account(*a))? {
+        Some(StateValue::Account(acc)) => (acc.balance, acc.nonce),
+        _ => (Amount::ZERO, 0),
+    })
+}
+
+fn submit(chain: &Chain, who: &Identity, kind: TxKind) -> anyhow::Result<infernet_crypto::Hash> {
+    let spec = chain.spec();
+    let nonce = chain
+        .mempool()
+        .next_nonce(&who.address(), chain.store())
+        .context("reading the account nonce")?;
+    let tx =
+        with_min_fee(who.address(), nonce, kind, spec.min_fee_per_byte)?.sign(who, spec.chain_id);
+    chain
+        .submit_tx(tx)
+        .context("the node refused the transaction")
+}
+
+async fn wait_until(
+    chain: &Chain,
+    what: &str,
+    mut done: impl FnMut(&Chain) -> anyhow::Result<bool>,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !done(chain)? {
+        if Instant::now() > deadline {
+            bail!("timed out waiting for {what} (is the chain producing blocks? try --mine)");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Ok(())
+}
+
+async fn daemon(
+    args: DaemonArgs,
+    config: NodeConfig,
+    engines: EngineSet,
+    serve: bool,
+) -> anyhow::Result<()> {
+    let mut config = config;
+    let spec = config.spec.clone();
+    let dev = config.dev;
+    let early_path = match &config.data_dir {
+        DataDir::Path(d) => key_path(&args, Some(d)),
+        DataDir::Temporary => key_path(&args, None),
+    };
+    // Load the key before the node when its path is known, so block rewards go to it.
+    let early = match early_path {
+        Some(p) => Some(miner_key(&args, p, dev)?),
+        None => None,
+    };
+    if let (Some(k), None, false) = (&early, &config.coinbase, dev) {
+        config.coinbase = Some(k.address());
+    }
+    let node = Node::start(config).await.context("cannot start the node")?;
+    let chain = Arc::clone(node.chain());
+    let key = match early {
+        Some(k) => k,
+        None => miner_key(&args, node.data_dir().join("miner-key.json"), dev)?,
+    };
+    let me = key.identity.clone();
+
+    let offers: Vec<Offer> = engines
+        .infos()
+        .map(|i| Offer {
+            model: i.id,
+            price_in: Amount(args.price_in),
+            price_out: Amount(args.price_out),
+            max_output_tokens: args.max_output_tokens.min(spec.limits.max_output_tokens),
+        })
+        .collect();
+
+    if serve && !offers.is_empty() {
+        let needed = spec
+            .min_miner_bond
+            .checked_add(Amount(10 * BASE_UNITS_PER_INF))?;
+        if dev && account_of(&chain, &me.address())?.0 < needed {
+            let funder = dev_accounts()
+                .into_iter()
+                .next()
+                .context("the dev chain has no dev account")?
+                .identity();
+            let amount = needed.checked_add(Amount(1_000 * BASE_UNITS_PER_INF))?;
+            submit(
+                &chain,
+                &funder,
+                TxKind::Transfer {
+                    to: me.address(),
+                    amount,
+                },
+            )?;
+            wait_until(&chain, "the miner's funding", |c| {
+                Ok(account_of(c, &me.address())?.0 >= needed)
+            })
+            .await?;
+        }
+        for info in engines.infos() {
+            if chain.store().get(&StateKey::Model(info.id))?.is_none() {
+                submit(&chain, &me, info.register_kind(0))?;
+                tracing::info!(model = %info.id, "RegisterModel sent");
+            }
+        }
+        // The mempool judges the registration against the tip: the models must be mined first.
+        let ids: Vec<_> = engines.infos().map(|i| i.id).collect();
+        wait_until(&chain, "the model registrations", |c| {
+            for id in &ids {
+                if c.store().get(&StateKey::Model(*id))?.is_none() {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        })
+        .await?;
+        let serving = me.reply_secret().public_key();
+        let ids: Vec<_> = offers.iter().map(|o| o.model).collect();
+        let registration = Registration {
+            serving_key: serving,
+            offers: offers.clone(),
+            p2p_addr: node
+                .p2p_addrs()
+                .first()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            attestation: args.attestation.registration(&serving, &ids),
+        };
+        let current = match chain.store().get(&StateKey::Miner(me.address()))? {
+            Some(StateValue::Miner(m)) => Some(m),
+            _ => None,
+        };
+        if let Some(kind) = registration.kind_for(current.as_ref(), spec.min_miner_bond) {
+            submit(&chain, &me, kind)?;
+            tracing::info!("miner registration sent");
+            wait_until(&chain, "the miner registration", |c| {
+                Ok(match c.store().get(&StateKey::Miner(me.address()))? {
+                    Some(StateValue::Miner(m)) => registration.is_current(&m),
+                    _ => false,
+                })
+            })
+            .await?;
+        }
+        tracing::info!(miner = %me.address().to_bech32(), "registered");
+    }
+
+    print_start(&node, &spec, &me, dev);
+
+    let stats = Arc::new(Stats::default());
+    let queue = if serve && !offers.is_empty() {
+        let ctx = Arc::new(ServeContext::new(
+            spec.chain_id,
+            me.clone(),
+            offers,
+            args.attestation,
+        ));
+        let tip = Arc::new(AtomicU64::new(chain.store().tip().header.height));
+        let (tx, rx) = tokio::sync::mpsc::channel::<JobOutcome>(args.queue.max(1));
+        let on_outcome = Arc::new(move |o: JobOutcome| {
+            // The worker blocks while the poster catches up: the queue stays bounded.
+            let _ = tx.blocking_send(o);
+        });
+        let inference: Arc<dyn Inference> = Arc::new(engines);
+        let queue = JobQueue::start(1, args.queue, ctx, inference, Arc::clone(&tip), on_outcome)?;
+        tokio::spawn(post_results(
+            Arc::clone(&chain),
+            me.clone(),
+            rx,
+            Arc::clone(&stats),
+        ));
+        Some((queue, tip))
+    } else {
+        None
+    };
+
+    let mut heads = chain.events().new_heads.subscribe();
+    let mut ticker = tokio::time::interval(Duration::from_millis(500));
+    let start_balance = account_of(&chain, &me.address())?.0;
+    let started = Instant::now();
+    let status = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let signal = wait_for_signal();
+    tokio::pin!(signal);
+    loop {
+        tokio::select! {
+            r = &mut signal => { r?; break; }
+            head = heads.recv() => {
+                if let (Ok(h), Some((queue, tip))) = (head, &queue) {
+                    tip.store(h.height, Ordering::Release);
+                    if let Some(block) = chain.store().block_at(h.height)? {
+                        offer_jobs(queue, &me.address(), block.txs.iter());
+                    }
+                }
+            }
+            _ = ticker.tick() => {
+                if let Some((queue, _)) = &queue {
+                    let pending: Vec<SignedTransaction> = chain.mempool().select(usize::MAX, usize::MAX);
+                    offer_jobs(queue, &me.address(), pending.iter());
+                }
+                if status {
+                    let h = chain.store().tip().header.height;
+                    let bal = account_of(&chain, &me.address())?.0;
+                    let earned = bal.0.saturating_sub(start_balance.0);
+                    let toks = stats.tokens.load(Ordering::Relaxed);
+                    let rate = toks as f64 / started.elapsed().as_secs_f64().max(1.0);
+                    eprint!(
+                        "\r\x1b[2Kheight {h}  jobs served {}  {rate:.1} tok/s  earned {}.{:09} INF",
+                        stats.served.load(Ordering::Relaxed),
+                        earned / BASE_UNITS_PER_INF,
+                        earned % BASE_UNITS_PER_INF,
+                    );
+                }
+            }
+        }
+    }
+    if status {
+        eprintln!();
+    }
+    tracing::info!("shutting down");
+    drop(queue);
+    node.shutdown().await;
+    Ok(())
+}
+
+#[derive(Default)]
+struct Stats {
+    served: AtomicU64,
+    tokens: AtomicU64,
+}
+
+fn offer_jobs<'a>(
+    queue: &JobQueue,
+    me: &Address,
+    txs: impl Iterator<Item = &'a SignedTransaction>,
+) {
+    for tx in txs {
+        let Some(job) = JobRequest::from_tx(tx) else {
+            continue;
+        };
+        if &job.miner != me {
+            continue;
+        }
+        match queue.offer(job) {
+            Ok(true) => tracing::info!(job = %tx.txid(), "job queued"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!("{e}"),
+        }
+    }
+}
+
+async fn post_results(
+    chain: Arc<Chain>,
+    me: Identity,
+    mut rx: tokio::sync::mpsc::Receiver<JobOutcome>,
+    stats: Arc<Stats>,
+) {
+    // One poster task, so the miner's nonces are taken in order.
+    while let Some(outcome) = rx.recv().await {
+        match outcome {
+            JobOutcome::Served { job, result } => {
+                let out = match result.as_ref() {
+                    TxKind::PostResult { output_tokens, .. } => u64::from(*output_tokens),
+                    _ => 0,
+                };
+                match submit(&chain, &me, *result) {
+                    Ok(txid) => {
+                        stats.served.fetch_add(1, Ordering::Relaxed);
+                        stats.tokens.fetch_add(out, Ordering::Relaxed);
+                        tracing::info!(job = %job.id, tx = %txid, "result posted");
+                    }
+                    Err(e) => tracing::warn!(job = %job.id, "result not posted: {e:#}"),
+                }
+            }
+            JobOutcome::Failed { job, error } => {
+                tracing::warn!(job = %job.id, "job not served: {error}");
+            }
+            JobOutcome::Expired { job } => {
+                tracing::warn!(job = %job.id, "job expired while waiting");
+            }
+        }
+    }
+}
+
+fn print_start(node: &NodeHandle, spec: &infernet_types::ChainSpec, me: &Identity, dev: bool) {
+    println!("Infernet miner running");
+    println!("  chain     {} (chain id {})", spec.name, spec.chain_id);
+    println!("  rpc       {}", node.rpc_url());
+    println!("  miner     {}", me.address().to_bech32());
+    println!("  data dir  {}", node.data_dir().display());
+    if dev {
+        println!("Dev accounts (mnemonic \"{DEV_MNEMONIC}\"):");
+        for a in dev_accounts().iter().take(4) {
+            println!("  #{} {}", a.index, a.address.to_bech32());
+        }
+        let rpc = node.rpc_url();
+        println!("Try:");
+        println!("  export INFERNET_RPC={rpc}");
+        println!("  infernet-wallet key import alice --dev-account 0");
+        println!("  infernet-wallet --key alice balance");
+        println!("  infernet-wallet --key alice prompt \"What is the capital of France?\"");
+    }
+}
+
+async fn wait_for_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    Ok(())
+}
