@@ -282,6 +282,19 @@ impl NodeHandle {
             let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
         }
         self.rpc.clone().stopped().await;
+        // The store closes when the last service lets go of the chain; wait for that (the
+        // RPC server drops its module a moment after it stops), so a restart in the same
+        // process finds the database unlocked.
+        self.net = None;
+        for _ in 0..250 {
+            if Arc::strong_count(&self.chain) == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if Arc::strong_count(&self.chain) > 1 {
+            tracing::warn!("a service still holds the chain after shutdown");
+        }
         tracing::info!("node stopped");
     }
 }

@@ -126,3 +126,33 @@ async fn two_nodes_sync_gossip_and_relay_transactions() {
     b.shutdown().await;
     a.shutdown().await;
 }
+
+#[test]
+fn the_import_pipeline_refuses_invalid_blocks_and_orphans() {
+    use infernet_node::chain::{Chain, ImportError, ImportOutcome};
+    let dir = tempfile::tempdir().unwrap();
+    let chain = Chain::open(ChainSpec::dev(), dir.path()).unwrap();
+    let coinbase = dev_accounts()[0].address;
+    let template = chain.template(coinbase).unwrap();
+    let good = template.block.clone();
+
+    // A wrong state root breaks a consensus rule: the sender would be penalised.
+    let mut bad = good.clone();
+    bad.header.state_root = infernet_types::Hash([7; 32]);
+    assert!(matches!(
+        chain.import_block(&bad),
+        Err(ImportError::Invalid { .. })
+    ));
+    // A block whose parent is unknown asks for sync instead.
+    let mut orphan = good.clone();
+    orphan.header.prev_hash = infernet_types::Hash([9; 32]);
+    assert!(matches!(
+        chain.import_block(&orphan),
+        Err(ImportError::UnknownParent { .. })
+    ));
+    assert_eq!(chain.store().tip().height(), 0, "nothing was written");
+
+    assert_eq!(chain.import_block(&good).unwrap(), ImportOutcome::Extended);
+    assert_eq!(chain.import_block(&good).unwrap(), ImportOutcome::Known);
+    assert_eq!(chain.store().tip().hash, good.hash());
+}
