@@ -181,12 +181,24 @@ async fn serve_next(client: &HttpClient, miner: &Identity, user: &Identity, mode
     record_id
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
+struct Env {
+    node: node::Node,
+    client: HttpClient,
+    dir: tempfile::TempDir,
+    alice: Identity,
+    bob: Identity,
+    miner: Identity,
+    owner: Identity,
+    records: Vec<Hash>,
+}
+
+/// A dev node with a registered model and miner, and Alice's records from `prompts`.
+async fn setup(prompts: &[&str]) -> Env {
     let node = node::start();
     let client = http_client(&node.rpc).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
+    let d = dir.path().to_owned();
+    let d = d.as_path();
     std::fs::write(d.join("pw"), "pw\n").unwrap();
     let accounts = dev_accounts();
     let alice = accounts[1].identity();
@@ -239,7 +251,7 @@ async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
 
     // Alice makes three prompts: three records.
     let mut records = Vec::new();
-    for p in PROMPTS {
+    for p in prompts {
         let child = wallet(
             d,
             &node.rpc,
@@ -256,6 +268,31 @@ async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
                 .unwrap(),
         );
     }
+    Env {
+        node,
+        client,
+        dir,
+        alice,
+        bob,
+        miner,
+        owner,
+        records,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
+    let Env {
+        node,
+        client,
+        dir,
+        alice,
+        bob,
+        miner,
+        owner,
+        records,
+    } = setup(&PROMPTS).await;
+    let d = dir.path();
     let ids: Vec<String> = records.iter().map(Hash::to_hex).collect();
 
     // A non-owner cannot list them.
@@ -401,4 +438,206 @@ async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
     assert!(buy_fee > 0 && deliver_fee > 0);
     assert_eq!(b0 - b1, 3_000_000_001 + buy_fee);
     assert_eq!(a1 - a0, 3_000_000_001 - 2 * royalty - deliver_fee);
+}
+
+async fn wait_mined(client: &HttpClient, txid: H256) -> u64 {
+    let start = Instant::now();
+    loop {
+        if let Some(h) = client
+            .tx_get(txid)
+            .await
+            .unwrap()
+            .and_then(|t| t.block_height)
+        {
+            return h;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "tx not mined");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn wait_height(client: &HttpClient, h: u64) {
+    let start = Instant::now();
+    while client.chain_get_tip().await.unwrap().height < h {
+        assert!(start.elapsed() < Duration::from_secs(60), "chain stalled");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn hash_of(v: &Value) -> H256 {
+    H256(v.as_str().unwrap().parse::<Hash>().unwrap().0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered_purchase_is_refunded()
+ {
+    let Env {
+        node,
+        client,
+        dir,
+        alice,
+        bob,
+        records,
+        ..
+    } = setup(&PROMPTS[..2]).await;
+    let d = dir.path();
+    let (r0, r1) = (records[0].to_hex(), records[1].to_hex());
+
+    // 1. A dishonest seller delivers a well-formed box holding a random key.
+    let l = json_ok(
+        wallet(
+            d,
+            &node.rpc,
+            "alice",
+            &["market", "list", &r0, "--price", "1000base"],
+        )
+        .output()
+        .unwrap(),
+    );
+    let listing = l["listing_id"].as_str().unwrap().to_owned();
+    wait_mined(&client, hash_of(&l["listing_id"])).await;
+    let bought = json_ok(
+        wallet(d, &node.rpc, "bob", &["market", "buy", &listing, "--wait"])
+            .output()
+            .unwrap(),
+    );
+    let wrong = infernet_wallet::market::delivery::seal_keys(
+        CHAIN_ID,
+        &bob.address(),
+        &bob.reply_secret().public_key(),
+        &[records[0]],
+        &[RecordKey::generate()],
+    )
+    .unwrap();
+    let purchase = bought["purchase_id"]
+        .as_str()
+        .unwrap()
+        .parse::<Hash>()
+        .unwrap();
+    send(
+        &client,
+        &alice,
+        infernet_wallet::market::delivery::deliver_kind(purchase, wrong),
+    )
+    .await;
+    let out = wallet(
+        d,
+        &node.rpc,
+        "bob",
+        &["market", "verify", &listing, "--complain"],
+    )
+    .output()
+    .unwrap();
+    assert!(!out.status.success(), "a wrong key must fail verification");
+    // `--json` prints the verdicts first, then the error object.
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\"failed_check\": \"payload\""), "{text}");
+    assert!(
+        text.contains("provenance verification failed for 1 of 1 records"),
+        "{text}"
+    );
+    // Bob's complaint shows in Alice's history as Bob's wallet presents it.
+    let hist = json_ok(
+        wallet(
+            d,
+            &node.rpc,
+            "bob",
+            &[
+                "market",
+                "listings",
+                "--all",
+                "--seller",
+                &alice.address().to_string(),
+            ],
+        )
+        .output()
+        .unwrap(),
+    );
+    assert_eq!(hist[0]["seller_history"]["complaints"], 1);
+    assert_eq!(hist[0]["seller_history"]["delivered"], 1);
+    let c = json_ok(
+        wallet(d, &node.rpc, "bob", &["market", "complaints"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(c["complaints"][0]["buyer"], bob.address().to_string());
+    assert_eq!(c["complaints"][0]["check"], "payload");
+
+    // 2. A listing that lapses cannot be bought and moves nothing.
+    let tip = client.chain_get_tip().await.unwrap().height;
+    let l = json_ok(
+        wallet(
+            d,
+            &node.rpc,
+            "alice",
+            &[
+                "market",
+                "list",
+                &r1,
+                "--price",
+                "1000base",
+                "--until",
+                &(tip + 4).to_string(),
+            ],
+        )
+        .output()
+        .unwrap(),
+    );
+    let lapsed = l["listing_id"].as_str().unwrap().to_owned();
+    wait_mined(&client, hash_of(&l["listing_id"])).await;
+    wait_height(&client, tip + 5).await;
+    let (a0, b0) = (
+        balance(&client, &alice.address()).await,
+        balance(&client, &bob.address()).await,
+    );
+    let out = wallet(d, &node.rpc, "bob", &["market", "buy", &lapsed])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a lapsed listing cannot be bought");
+    assert_eq!(balance(&client, &bob.address()).await, b0);
+    assert_eq!(balance(&client, &alice.address()).await, a0);
+
+    // 3. The record is free again; a purchase nobody delivers is refunded at its deadline.
+    let l = json_ok(
+        wallet(
+            d,
+            &node.rpc,
+            "alice",
+            &["market", "list", &r1, "--price", "5000base"],
+        )
+        .output()
+        .unwrap(),
+    );
+    let listing = l["listing_id"].as_str().unwrap().to_owned();
+    wait_mined(&client, hash_of(&l["listing_id"])).await;
+    let b0 = balance(&client, &bob.address()).await;
+    let bought = json_ok(
+        wallet(d, &node.rpc, "bob", &["market", "buy", &listing, "--wait"])
+            .output()
+            .unwrap(),
+    );
+    let deadline = bought["deadline"].as_u64().unwrap();
+    let buy_fee = client
+        .tx_get(hash_of(&bought["purchase_id"]))
+        .await
+        .unwrap()
+        .unwrap()
+        .tx
+        .fee
+        .0;
+    assert_eq!(b0 - balance(&client, &bob.address()).await, 5_000 + buy_fee);
+    wait_height(&client, deadline).await;
+    assert_eq!(b0 - balance(&client, &bob.address()).await, buy_fee);
+    let open = json_ok(
+        wallet(d, &node.rpc, "bob", &["market", "listings"])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        open.as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["listing_id"] == listing.as_str()),
+        "the refunded listing is open again: {open}"
+    );
 }
