@@ -412,6 +412,45 @@ async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
         );
         assert_eq!(dec["prompt"], PROMPTS[i]);
     }
+    // Bob's export: three conversations, user messages as Alice typed them.
+    let jsonl = d.join("bought.jsonl");
+    json_ok(
+        wallet(
+            d,
+            &node.rpc,
+            "bob",
+            &[
+                "records",
+                "export",
+                "--format",
+                "openai",
+                "--out",
+                jsonl.to_str().unwrap(),
+            ],
+        )
+        .output()
+        .unwrap(),
+    );
+    let mut users: Vec<String> = std::fs::read_to_string(&jsonl)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            assert_eq!(v["messages"][1]["role"], "assistant");
+            assert_eq!(
+                v["messages"][1]["content"],
+                format!(
+                    "answer to {}",
+                    v["messages"][0]["content"].as_str().unwrap()
+                )
+            );
+            v["messages"][0]["content"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    users.sort();
+    let mut want: Vec<String> = PROMPTS.iter().map(|p| (*p).to_owned()).collect();
+    want.sort();
+    assert_eq!(users, want);
 
     // Balances: 3_000_000_001 split 1_000_000_001 / 1_000_000_000 / 1_000_000_000; 5% of
     // each share to the miner and to the model owner; Bob paid price + the Buy fee, Alice
