@@ -488,30 +488,52 @@ async fn post_results(
     mut rx: tokio::sync::mpsc::Receiver<JobOutcome>,
     stats: Arc<Stats>,
 ) {
-    // One poster task, so the miner's nonces are taken in order.
-    while let Some(outcome) = rx.recv().await {
-        match outcome {
-            JobOutcome::Served { job, result } => {
-                let out = match result.as_ref() {
-                    TxKind::PostResult { output_tokens, .. } => u64::from(*output_tokens),
-                    _ => 0,
-                };
-                match submit(&chain, &me, *result) {
-                    Ok(txid) => {
-                        stats.served.fetch_add(1, Ordering::Relaxed);
-                        stats.tokens.fetch_add(out, Ordering::Relaxed);
-                        tracing::info!(job = %job.id, tx = %txid, "result posted");
-                    }
-                    Err(e) => tracing::warn!(job = %job.id, "result not posted: {e:#}"),
+    // One poster task, so the miner's nonces are taken in order. A job served from the
+    // mempool finishes before its `SubmitJob` is mined; the node only admits the result once
+    // the job exists on chain, so such results wait here (bounded by the queue's size) and
+    // are retried on a timer until the job's expiry.
+    let mut waiting: Vec<(JobRequest, Box<TxKind>)> = Vec::new();
+    let mut retry = tokio::time::interval(Duration::from_millis(300));
+    loop {
+        tokio::select! {
+            outcome = rx.recv() => match outcome {
+                None => return,
+                Some(JobOutcome::Served { job, result }) => waiting.push((job, result)),
+                Some(JobOutcome::Failed { job, error }) => {
+                    tracing::warn!(job = %job.id, "job not served: {error}");
                 }
+                Some(JobOutcome::Expired { job }) => {
+                    tracing::warn!(job = %job.id, "job expired while waiting");
+                }
+            },
+            _ = retry.tick() => {}
+        }
+        let tip = chain.store().tip().header.height;
+        let mut still = Vec::new();
+        for (job, result) in waiting.drain(..) {
+            if !infernet_miner::daemon::queue::servable(tip, job.expiry) {
+                tracing::warn!(job = %job.id, "result not posted before expiry");
+                continue;
             }
-            JobOutcome::Failed { job, error } => {
-                tracing::warn!(job = %job.id, "job not served: {error}");
+            let on_chain = matches!(chain.store().get(&StateKey::Job(job.id)), Ok(Some(_)));
+            if !on_chain {
+                still.push((job, result));
+                continue;
             }
-            JobOutcome::Expired { job } => {
-                tracing::warn!(job = %job.id, "job expired while waiting");
+            let out = match result.as_ref() {
+                TxKind::PostResult { output_tokens, .. } => u64::from(*output_tokens),
+                _ => 0,
+            };
+            match submit(&chain, &me, *result) {
+                Ok(txid) => {
+                    stats.served.fetch_add(1, Ordering::Relaxed);
+                    stats.tokens.fetch_add(out, Ordering::Relaxed);
+                    tracing::info!(job = %job.id, tx = %txid, "result posted");
+                }
+                Err(e) => tracing::warn!(job = %job.id, "result not posted: {e:#}"),
             }
         }
+        waiting = still;
     }
 }
 

@@ -1,0 +1,446 @@
+#![allow(clippy::unwrap_used, missing_docs)]
+//! The real `infernet-miner` binary on a dev chain with a tiny GGUF model: it registers the
+//! model and itself, serves a `SubmitJob` built here with the real crypto, and the record it
+//! mints decrypts to the prompt and the answer `infernet-miner infer` gives. The prompt is a
+//! unique canary, the daemon runs at `RUST_LOG=trace`, and afterwards the data dir (every
+//! rocksdb value read back through rocksdb, and every file's raw bytes), the captured logs
+//! and every RPC response are scanned for it — raw, hex and base64: zero hits.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use infernet_crypto::{Hash, RecordKey, ReplyPublicKey, seal};
+use infernet_types::sealing::{
+    prompt_aad, prompt_info, record_key_aad, record_key_info, record_payload_aad,
+};
+use infernet_types::{
+    Amount, ChainSpec, DecodeLimits, Encode, RecordPlaintext, SamplingParams, Transaction, TxKind,
+    decode_exact, dev_accounts,
+};
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_infernet-miner");
+
+/// Kills the daemon when the test ends, even on failure.
+struct Daemon(Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A minimal JSON-RPC client over HTTP/1.1 that keeps every response body for the scan.
+struct Rpc {
+    addr: String,
+    responses: Vec<String>,
+}
+
+impl Rpc {
+    fn call(&mut self, method: &str, params: Value) -> Value {
+        let body =
+            json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+        let mut s = TcpStream::connect(&self.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        write!(
+            s,
+            "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+            self.addr,
+            body.len(),
+            body
+        )
+        .unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        let body = resp.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+        self.responses.push(resp);
+        let v: Value = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("bad response to {method}: {e}: {body}"));
+        if let Some(err) = v.get("error") {
+            panic!("{method} failed: {err}");
+        }
+        v["result"].clone()
+    }
+
+    fn try_call(&mut self, method: &str, params: Value) -> Option<Value> {
+        let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut probe = Rpc {
+                addr: self.addr.clone(),
+                responses: Vec::new(),
+            };
+            let v = probe.call(method, params.clone());
+            (v, probe.responses)
+        }));
+        ok.ok().map(|(v, r)| {
+            self.responses.extend(r);
+            v
+        })
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn h256(v: &Value) -> [u8; 32] {
+    hex::decode(v.as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap()
+}
+
+fn amount(v: &Value) -> u64 {
+    v.as_str()
+        .map_or_else(|| v.as_u64().unwrap(), |s| s.parse().unwrap())
+}
+
+/// Every encoding of `canary` the scan looks for: raw, hex, and base64 at each of the three
+/// alignments (with the edge characters, which depend on neighbours, trimmed).
+fn needles(canary: &str) -> Vec<Vec<u8>> {
+    let mut out = vec![canary.as_bytes().to_vec(), hex::encode(canary).into_bytes()];
+    for pad in 0..3 {
+        let mut bytes = vec![0u8; pad];
+        bytes.extend_from_slice(canary.as_bytes());
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
+        let skip = if pad == 0 { 0 } else { 4 };
+        out.push(b64.as_bytes()[skip..b64.len() - 4].to_vec());
+    }
+    out
+}
+
+fn count_hits(hay: &[u8], needles: &[Vec<u8>]) -> usize {
+    needles
+        .iter()
+        .map(|n| hay.windows(n.len()).filter(|w| w == &n.as_slice()).count())
+        .sum()
+}
+
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            files_under(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+/// Every key and value of every column family of every rocksdb database under `dir`.
+fn rocksdb_values(dir: &Path) -> (usize, Vec<u8>) {
+    let mut files = Vec::new();
+    files_under(dir, &mut files);
+    let mut dbs: Vec<PathBuf> = files
+        .iter()
+        .filter(|p| p.file_name().is_some_and(|n| n == "CURRENT"))
+        .filter_map(|p| p.parent().map(Path::to_path_buf))
+        .collect();
+    dbs.dedup();
+    assert!(
+        !dbs.is_empty(),
+        "no rocksdb database under {}",
+        dir.display()
+    );
+    let mut all = Vec::new();
+    let mut n = 0;
+    for db_path in dbs {
+        let cfs = rocksdb::DB::list_cf(&rocksdb::Options::default(), &db_path).unwrap();
+        let db =
+            rocksdb::DB::open_cf_for_read_only(&rocksdb::Options::default(), &db_path, &cfs, false)
+                .unwrap();
+        for cf in &cfs {
+            let handle = db.cf_handle(cf).unwrap();
+            for item in db.iterator_cf(handle, rocksdb::IteratorMode::Start) {
+                let (k, v) = item.unwrap();
+                all.extend_from_slice(&k);
+                all.push(0);
+                all.extend_from_slice(&v);
+                all.push(0);
+                n += 1;
+            }
+        }
+    }
+    (n, all)
+}
+
+#[test]
+fn daemon_serves_a_sealed_job_and_the_canary_never_leaks() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tiny.gguf");
+    infernet_engine::gguf::tiny::write_tiny_llama(
+        &model,
+        &infernet_engine::gguf::tiny::TinyConfig::default(),
+        7,
+    )
+    .unwrap();
+    let model_id = Hash(*blake3::hash(&std::fs::read(&model).unwrap()).as_bytes());
+    let data = dir.path().join("data");
+    let port = free_port();
+    let stdout_log = dir.path().join("stdout.log");
+    let stderr_log = dir.path().join("stderr.log");
+    let child = Command::new(BIN)
+        .args([
+            "--dev",
+            "--no-mdns",
+            "--block-time",
+            "1",
+            "--attestation",
+            "simulated",
+        ])
+        .args([
+            "--price-in",
+            "1000",
+            "--price-out",
+            "3000",
+            "--threads",
+            "1",
+        ])
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--model")
+        .arg(&model)
+        .args(["--rpc-addr", &format!("127.0.0.1:{port}")])
+        .args(["--p2p-addr", "/ip4/127.0.0.1/tcp/0"])
+        .env("RUST_LOG", "trace")
+        .env_remove("INFERNET_PASSWORD")
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&stdout_log).unwrap())
+        .stderr(std::fs::File::create(&stderr_log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut daemon = Daemon(child);
+    let mut rpc = Rpc {
+        addr: format!("127.0.0.1:{port}"),
+        responses: Vec::new(),
+    };
+
+    // The daemon registers its model and itself.
+    let miner = wait_for("the miner registration", 180, || {
+        if let Ok(Some(status)) = daemon.0.try_wait() {
+            panic!(
+                "daemon exited with {status}: {}",
+                std::fs::read_to_string(&stderr_log).unwrap_or_default()
+            );
+        }
+        let page = rpc.try_call("state_getMiners", json!([null]))?;
+        page["items"].as_array()?.first().cloned()
+    });
+    assert_eq!(h256(&miner["offers"][0]["model"]), model_id.0, "{miner}");
+    let model_view = rpc.call("state_getModel", json!([hex::encode(model_id.0)]));
+    assert_eq!(model_view["id"].as_str().unwrap(), hex::encode(model_id.0));
+    let miner_addr = miner["address"]
+        .as_str()
+        .unwrap()
+        .parse::<infernet_crypto::Address>()
+        .unwrap();
+    let serving_key = ReplyPublicKey(h256(&miner["serving_key"]));
+
+    // A job with a unique canary prompt, sealed and signed here as the wallet does.
+    let spec = ChainSpec::dev();
+    let user = dev_accounts()[2].identity();
+    let reply = user.reply_secret();
+    let canary = format!(
+        "canary-{}-zebra-quartz",
+        hex::encode(Hash(*blake3::hash(dir.path().to_string_lossy().as_bytes()).as_bytes()).0)
+            [..16]
+            .to_owned()
+    );
+    let account = rpc.call("state_getAccount", json!([user.address().to_bech32()]));
+    let nonce = account["next_nonce"].as_u64().unwrap();
+    let balance_before = amount(&account["balance"]);
+    let sampling = SamplingParams {
+        temperature_milli: 800,
+        top_p_milli: 950,
+        top_k: 20,
+        seed: 11,
+    };
+    let sealed = seal::seal(
+        &serving_key,
+        &prompt_info(spec.chain_id),
+        &prompt_aad(&user.address(), &miner_addr, &model_id, nonce),
+        canary.as_bytes(),
+    )
+    .unwrap();
+    let tip = rpc.call("chain_getTip", json!([]));
+    let height = tip["height"]
+        .as_u64()
+        .or_else(|| tip["header"]["height"].as_u64())
+        .unwrap();
+    let mut tx = Transaction {
+        sender: user.address(),
+        nonce,
+        fee: Amount::ZERO,
+        kind: TxKind::SubmitJob {
+            miner: miner_addr,
+            model: model_id,
+            sealed_prompt: sealed,
+            reply_key: reply.public_key(),
+            max_input_tokens: 200,
+            max_output_tokens: 24,
+            price_in: Amount(1000),
+            price_out: Amount(3000),
+            sampling,
+            expiry: height + 60,
+            require_attestation: true,
+        },
+    };
+    tx.fee = tx.min_fee(spec.min_fee_per_byte).unwrap();
+    let fee = tx.fee.0;
+    let signed = tx.sign(&user, spec.chain_id);
+    let job_id = signed.txid();
+    rpc.call("tx_send", json!([hex::encode(signed.encode())]));
+
+    // The result is mined: a record owned by the user.
+    let started = Instant::now();
+    let record = loop {
+        let r = rpc.try_call("state_getRecord", json!([hex::encode(job_id.0)]));
+        if let Some(r) = r.filter(|r| !r.is_null()) {
+            break r;
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            let log = std::fs::read_to_string(&stderr_log).unwrap_or_default();
+            let lines: Vec<&str> = log
+                .lines()
+                .filter(|l| l.contains("job") || l.contains("WARN") || l.contains("result"))
+                .take(40)
+                .collect();
+            panic!("no record after 120 s; daemon log:\n{}", lines.join("\n"));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(
+        record["owner"]
+            .as_str()
+            .unwrap()
+            .parse::<infernet_crypto::Address>()
+            .unwrap(),
+        user.address()
+    );
+    let sealed_key = infernet_crypto::seal::SealedBox {
+        enc: h256(&record["sealed_key"]["enc"]),
+        ciphertext: hex::decode(record["sealed_key"]["ciphertext"].as_str().unwrap()).unwrap(),
+    };
+    let key = seal::open(
+        &reply,
+        &record_key_info(spec.chain_id),
+        &record_key_aad(&job_id, &user.address()),
+        &sealed_key,
+    )
+    .unwrap();
+    let key = RecordKey::from_bytes(key.as_slice().try_into().unwrap());
+    let payload = hex::decode(record["payload"].as_str().unwrap()).unwrap();
+    let plain = infernet_crypto::record::decrypt(
+        &key,
+        &record_payload_aad(spec.chain_id, &job_id),
+        &payload,
+    )
+    .unwrap();
+    let plain = decode_exact::<RecordPlaintext>(&plain, &DecodeLimits::default()).unwrap();
+    assert_eq!(plain.prompt, canary.as_bytes());
+    assert_eq!(h256(&record["commitment"]), plain.commitment().0);
+
+    // The answer equals `infernet-miner infer` on the same model, prompt, seed and parameters.
+    let infer = Command::new(BIN)
+        .arg("infer")
+        .arg("--model")
+        .arg(&model)
+        .args([
+            "--chat",
+            &canary,
+            "--max-tokens",
+            "24",
+            "--temperature",
+            "0.8",
+        ])
+        .args([
+            "--top-p",
+            "0.95",
+            "--top-k",
+            "20",
+            "--seed",
+            "11",
+            "--threads",
+            "1",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        infer.status.success(),
+        "{}",
+        String::from_utf8_lossy(&infer.stderr)
+    );
+    let infer: Value = serde_json::from_slice(&infer.stdout).unwrap();
+    assert_eq!(
+        String::from_utf8(plain.answer.clone()).unwrap(),
+        infer["text"].as_str().unwrap()
+    );
+
+    // The user paid exactly the fee and the cost (the rest of the escrow came back).
+    let tin = u64::from(record["input_tokens"].as_u64().unwrap() as u32);
+    let tout = record["output_tokens"].as_u64().unwrap();
+    assert_eq!(tout, infer["tokens"].as_array().unwrap().len() as u64);
+    let cost = tin * 1000 + tout * 3000;
+    let after =
+        amount(&rpc.call("state_getAccount", json!([user.address().to_bech32()]))["balance"]);
+    assert_eq!(after, balance_before - fee - cost);
+
+    // Stop the daemon, then scan everything it wrote or answered.
+    let pid = daemon.0.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    wait_for("the daemon to stop", 30, || daemon.0.try_wait().unwrap());
+    let needles = needles(&canary);
+    let (values, db_bytes) = rocksdb_values(&data);
+    assert!(values > 10, "the scan read the store ({values} values)");
+    assert_eq!(
+        count_hits(&db_bytes, &needles),
+        0,
+        "canary in a rocksdb value"
+    );
+    let mut files = Vec::new();
+    files_under(&data, &mut files);
+    for f in &files {
+        let bytes = std::fs::read(f).unwrap();
+        assert_eq!(count_hits(&bytes, &needles), 0, "canary in {}", f.display());
+    }
+    let logs = [
+        std::fs::read(&stdout_log).unwrap(),
+        std::fs::read(&stderr_log).unwrap(),
+    ]
+    .concat();
+    assert!(
+        logs.len() > 1000,
+        "trace logs were captured ({} bytes)",
+        logs.len()
+    );
+    assert_eq!(count_hits(&logs, &needles), 0, "canary in the logs");
+    let responses = rpc.responses.concat();
+    assert!(rpc.responses.len() > 3);
+    assert_eq!(
+        count_hits(responses.as_bytes(), &needles),
+        0,
+        "canary in an RPC response"
+    );
+    // The scan itself finds the canary where it is: in the decrypted payload.
+    assert!(count_hits(&plain.prompt, &needles) > 0);
+}
