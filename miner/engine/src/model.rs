@@ -14,10 +14,11 @@
 //!   that this is the right layout. Angles are computed in `f32` the way llama.cpp does
 //!   (`theta_i = pos · base^(-2i/d)`, iterated by multiplication).
 //!
-//! Weights are dequantized from the file into burn tensors (`f32`). On the CPU the
-//! single-token decode step additionally runs its projections through
-//! [`quant`]'s block-quantized matrix-vector kernels, which read the file's own
-//! Q4_0/Q4_1/Q8_0 blocks (see that module for why).
+//! Weights are dequantized from the file into burn tensors (`f32`). On the CPU, when
+//! the file's matrices are Q4_0/Q4_1/Q8_0, [`Llama::forward`] runs through
+//! [`quant`]'s block-quantized kernels instead (see that module for why); the burn path
+//! stays the reference ([`Llama::forward_all`]) and the path for GPU backends. The KV
+//! cache holds both representations and syncs them lazily, so the two can be mixed.
 
 pub mod quant;
 

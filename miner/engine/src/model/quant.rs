@@ -1,5 +1,4 @@
-//! The CPU decode path: block-quantized matrix-vector kernels and a host-side
-//! single-token step.
+//! The CPU path: block-quantized matrix kernels and a host-side forward pass.
 //!
 //! Why: a decode step multiplies every weight once by one vector, so it is bound by
 //! how many bytes of weights stream through the core. Dequantized `f32` (or `f16`)
@@ -12,10 +11,13 @@
 //! per block and scaled by `d_w · d_x` (plus `m_w · s_x` for Q4_1). Rows are split
 //! across rayon's pool, so `--threads` (the pool size) bounds the compute threads.
 //!
-//! The rest of the step (RMSNorm, RoPE, attention over an `f16` KV cache like
-//! llama.cpp's, SwiGLU) runs on plain `f32` slices: at one token these are a few
-//! thousand numbers, and burn's per-operation dispatch would cost more than the math.
-//! Prefill (many tokens at once) stays on burn's batched matmuls.
+//! On the CPU with quantized weights, every forward (prefill batched through each
+//! matrix, and decode) runs here, so prompt and continuation see the same numerics, as
+//! in llama.cpp. The rest of the step (RMSNorm with an `f64` sum, RoPE, attention over
+//! an `f16`-precision KV cache like llama.cpp's, SwiGLU) runs on plain `f32` slices: at
+//! these sizes burn's per-operation dispatch costs more than the math. burn's tensor
+//! path ([`super::Llama::forward_all`], and every forward on GPU backends or for
+//! unquantized files) is the reference the tests compare this path against.
 
 use half::f16;
 use rayon::prelude::*;
