@@ -42,10 +42,11 @@ struct Rpc {
 }
 
 impl Rpc {
-    fn call(&mut self, method: &str, params: Value) -> Value {
+    /// One call; `Err` when the node is unreachable or answers with an error.
+    fn request(&mut self, method: &str, params: &Value) -> Result<Value, String> {
         let body =
             json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
-        let mut s = TcpStream::connect(&self.addr).unwrap();
+        let mut s = TcpStream::connect(&self.addr).map_err(|e| e.to_string())?;
         s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
         write!(
             s,
@@ -54,32 +55,25 @@ impl Rpc {
             body.len(),
             body
         )
-        .unwrap();
+        .map_err(|e| e.to_string())?;
         let mut resp = String::new();
-        s.read_to_string(&mut resp).unwrap();
+        s.read_to_string(&mut resp).map_err(|e| e.to_string())?;
         let body = resp.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
         self.responses.push(resp);
         let v: Value = serde_json::from_str(&body)
-            .unwrap_or_else(|e| panic!("bad response to {method}: {e}: {body}"));
-        if let Some(err) = v.get("error") {
-            panic!("{method} failed: {err}");
+            .map_err(|e| format!("bad response to {method}: {e}: {body}"))?;
+        match v.get("error") {
+            Some(err) => Err(format!("{method} failed: {err}")),
+            None => Ok(v["result"].clone()),
         }
-        v["result"].clone()
+    }
+
+    fn call(&mut self, method: &str, params: Value) -> Value {
+        self.request(method, &params).unwrap()
     }
 
     fn try_call(&mut self, method: &str, params: Value) -> Option<Value> {
-        let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let mut probe = Rpc {
-                addr: self.addr.clone(),
-                responses: Vec::new(),
-            };
-            let v = probe.call(method, params.clone());
-            (v, probe.responses)
-        }));
-        ok.ok().map(|(v, r)| {
-            self.responses.extend(r);
-            v
-        })
+        self.request(method, &params).ok()
     }
 }
 
