@@ -16,6 +16,7 @@ use serde_json::json;
 
 use crate::WalletError;
 use crate::job::{Conversation, Message};
+use crate::market::provenance::Check;
 
 /// Export format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +61,13 @@ pub struct ExportRecord {
     pub minted_at: u64,
     /// Sampling parameters (JSON view).
     pub sampling: serde_json::Value,
+    /// `true` when every provenance check passed (`market::provenance`); an export keeps
+    /// unverified records only with `--include-unverified`, and marks them here.
+    pub verified: bool,
+    /// The first provenance check that failed, `None` when verified.
+    pub failed_check: Option<Check>,
+    /// Why that check failed, for a person.
+    pub failure: Option<String>,
     /// The decrypted prompt (text or a conversation document).
     #[serde(skip)]
     pub prompt: String,
@@ -179,6 +187,19 @@ fn card(
         .iter()
         .map(|r| u64::from(r.input_tokens) + u64::from(r.output_tokens))
         .sum();
+    let unverified = records.iter().filter(|r| !r.verified).count();
+    let verification = if unverified == 0 {
+        "Every record passed the wallet's provenance checks (record key, payload, the miner's \
+commitment, the receipt against its job) when it was exported."
+            .to_owned()
+    } else {
+        format!(
+            "**{unverified} of {n} records failed the wallet's provenance checks** and were kept on \
+request (`--include-unverified`); the sidecar marks them with `\"verified\": false` and the \
+failed check.",
+            n = records.len()
+        )
+    };
     let schema = match format {
         Format::OpenAi => {
             "`{\"messages\": [{\"role\": \"user\", \"content\": …}, {\"role\": \"assistant\", \"content\": …}]}`"
@@ -193,7 +214,7 @@ Load it with:\n\n```python\nfrom datasets import load_dataset\nds = load_dataset
 ## Provenance\n\n`{file}.provenance.json` lists, per line in the same order, the record id, model id, miner, user, \
 the miner's commitment to the plaintext pair, the request hash, token counts, sampling parameters and the height it was \
 minted at. Anyone holding a record's key can recompute the commitment from the decrypted pair and compare it with the \
-record on chain (`infernet-wallet explore record ID`).\n\n\
+record on chain (`infernet-wallet explore record ID`).\n\n{verification}\n\n\
 Models: {models}\n\nMiners: {miners}\n",
         n = records.len(),
         fmt = format.name(),
@@ -218,6 +239,9 @@ mod tests {
             output_tokens: 4,
             minted_at: 9,
             sampling: json!({}),
+            verified: true,
+            failed_check: None,
+            failure: None,
             prompt: prompt.into(),
             answer: answer.into(),
         }
@@ -270,5 +294,26 @@ mod tests {
         let card = std::fs::read_to_string(&paths[2]).unwrap();
         assert!(card.contains("load_dataset(\"json\", data_files=\"data.jsonl\")"));
         assert!(card.contains("2 records"));
+        assert!(card.contains("Every record passed"));
+        assert_eq!(prov["records"][0]["verified"], true);
+        assert!(prov["records"][0]["failed_check"].is_null());
+    }
+
+    #[test]
+    fn unverified_records_are_marked_in_the_sidecar_and_the_card() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("d.jsonl");
+        let mut bad = rec("c", "d");
+        bad.verified = false;
+        bad.failed_check = Some(Check::Receipt);
+        bad.failure = Some("token counts exceed the job's limits".into());
+        let paths = write(&out, Format::OpenAi, "dev", 1337, &[rec("a", "b"), bad]).unwrap();
+        let prov: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&paths[1]).unwrap()).unwrap();
+        assert_eq!(prov["records"][1]["verified"], false);
+        assert_eq!(prov["records"][1]["failed_check"], "receipt");
+        assert_eq!(prov["records"][0]["verified"], true);
+        let card = std::fs::read_to_string(&paths[2]).unwrap();
+        assert!(card.contains("1 of 2 records failed"), "{card}");
     }
 }

@@ -23,6 +23,7 @@ use infernet_wallet::amount::{format_inf, parse_amount};
 use infernet_wallet::export::{self, ExportRecord};
 use infernet_wallet::job::{self, Conversation, JobTerms, Message, SealedRecord};
 use infernet_wallet::keys::{PasswordSources, WalletDir, default_wallet_dir};
+use infernet_wallet::market::provenance::{self, Check};
 use infernet_wallet::{WalletError, ranking, tx};
 use serde_json::{Value, json};
 
@@ -206,7 +207,9 @@ enum RecordsCmd {
         /// Record id.
         id: String,
     },
-    /// Decrypt a record: the prompt and the answer.
+    /// Decrypt a record and check its provenance (key, payload, the miner's commitment, the
+    /// receipt): prints the prompt, the answer and verified / FAILED; exits non-zero when a
+    /// check fails.
     Decrypt {
         /// Record id.
         id: String,
@@ -222,7 +225,10 @@ enum RecordsCmd {
         #[arg(long)]
         reply_key: Option<String>,
     },
-    /// Export records as JSONL training data with a provenance sidecar and a dataset card.
+    /// Export records as JSONL training data with a provenance sidecar and a dataset card;
+    /// each record's provenance is checked first (verified / FAILED per record), failed ones
+    /// are skipped unless --include-unverified, and the exit is non-zero only when none
+    /// verified.
     Export {
         /// Record ids (default: every record the key owns).
         ids: Vec<String>,
@@ -232,6 +238,10 @@ enum RecordsCmd {
         /// Output JSONL file.
         #[arg(long)]
         out: PathBuf,
+        /// Also export records that fail the provenance checks (marked `"verified": false`
+        /// in the sidecar); by default they are skipped with a message.
+        #[arg(long)]
+        include_unverified: bool,
     },
 }
 
@@ -1291,21 +1301,42 @@ async fn records(ctx: &mut Ctx, cmd: RecordsCmd) -> Result<()> {
             let r = get_record(ctx, &id).await?;
             let (name, ident) = ctx.unlock()?;
             let chain = chain_ctx(ctx).await?;
-            let pt = job::open_record(
-                &ident.reply_secret(),
-                chain.chain_id,
-                &sealed_record(&r),
-                &name,
-            )?;
-            let prompt = String::from_utf8_lossy(&pt.prompt).into_owned();
-            let answer = String::from_utf8_lossy(&pt.answer).into_owned();
+            let (v, pair) = verify_held(ctx, &ident, &name, chain.chain_id, &r).await?;
+            let commitment_ok = !matches!(
+                v.failed_check,
+                Some(Check::Key | Check::Payload | Check::Commitment)
+            );
+            let prompt = pair
+                .as_ref()
+                .map(|p| String::from_utf8_lossy(&p.prompt).into_owned());
+            let answer = pair
+                .as_ref()
+                .map(|p| String::from_utf8_lossy(&p.answer).into_owned());
             ctx.print(
-                &json!({ "record_id": hex::encode(r.id.0), "prompt": prompt, "answer": answer, "commitment_ok": true }),
+                &json!({
+                    "record_id": hex::encode(r.id.0),
+                    "prompt": prompt,
+                    "answer": answer,
+                    "commitment_ok": commitment_ok,
+                    "verified": v.verified,
+                    "failed_check": v.failed_check,
+                    "reason": v.reason,
+                }),
                 || {
-                    println!("prompt:\n{prompt}\n\nanswer:\n{answer}\n");
-                    eprintln!("(commitment {} checked)", hex::encode(r.commitment.0));
+                    if let (Some(p), Some(a)) = (&prompt, &answer) {
+                        println!("prompt:\n{p}\n\nanswer:\n{a}\n");
+                    }
+                    eprintln!("{}", verdict_line(&v));
                 },
             );
+            if !v.verified {
+                bail!(
+                    "record {} failed the {} check: {}",
+                    v.record,
+                    v.failed_check.map_or("provenance", Check::name),
+                    v.reason.as_deref().unwrap_or("")
+                );
+            }
         }
         RecordsCmd::Transfer { id, to, reply_key } => {
             let r = get_record(ctx, &id).await?;
@@ -1354,7 +1385,12 @@ async fn records(ctx: &mut Ctx, cmd: RecordsCmd) -> Result<()> {
                 || println!("Record {} transferred to {to} (txid {txid})", sealed.id),
             );
         }
-        RecordsCmd::Export { ids, format, out } => {
+        RecordsCmd::Export {
+            ids,
+            format,
+            out,
+            include_unverified,
+        } => {
             let (name, ident) = ctx.unlock()?;
             let chain = chain_ctx(ctx).await?;
             let recs = if ids.is_empty() {
@@ -1367,44 +1403,127 @@ async fn records(ctx: &mut Ctx, cmd: RecordsCmd) -> Result<()> {
                 v
             };
             let mut rows = Vec::with_capacity(recs.len());
+            let mut verdicts = Vec::with_capacity(recs.len());
+            let mut skipped = Vec::new();
             for r in &recs {
-                let pt = job::open_record(
-                    &ident.reply_secret(),
-                    chain.chain_id,
-                    &sealed_record(r),
-                    &name,
-                )?;
-                rows.push(ExportRecord {
-                    record_id: hex::encode(r.id.0),
-                    model_id: hex::encode(r.model.0),
-                    miner: addr(&r.miner),
-                    user: addr(&r.user),
-                    commitment: hex::encode(r.commitment.0),
-                    request_hash: hex::encode(r.request_hash.0),
-                    input_tokens: r.input_tokens,
-                    output_tokens: r.output_tokens,
-                    minted_at: r.minted_at,
-                    sampling: serde_json::to_value(r.sampling)?,
-                    prompt: String::from_utf8_lossy(&pt.prompt).into_owned(),
-                    answer: String::from_utf8_lossy(&pt.answer).into_owned(),
-                });
+                let (v, pair) = verify_held(ctx, &ident, &name, chain.chain_id, r).await?;
+                if !ctx.json {
+                    eprintln!("{}", verdict_line(&v));
+                }
+                match pair {
+                    Some(pt) if v.verified || include_unverified => rows.push(ExportRecord {
+                        record_id: hex::encode(r.id.0),
+                        model_id: hex::encode(r.model.0),
+                        miner: addr(&r.miner),
+                        user: addr(&r.user),
+                        commitment: hex::encode(r.commitment.0),
+                        request_hash: hex::encode(r.request_hash.0),
+                        input_tokens: r.input_tokens,
+                        output_tokens: r.output_tokens,
+                        minted_at: r.minted_at,
+                        sampling: serde_json::to_value(r.sampling)?,
+                        verified: v.verified,
+                        failed_check: v.failed_check,
+                        failure: v.reason.clone(),
+                        prompt: String::from_utf8_lossy(&pt.prompt).into_owned(),
+                        answer: String::from_utf8_lossy(&pt.answer).into_owned(),
+                    }),
+                    _ => skipped.push(v.record.clone()),
+                }
+                verdicts.push(v);
             }
+            let verified = verdicts.iter().filter(|v| v.verified).count();
             let fmt = match format {
                 FormatArg::Openai => export::Format::OpenAi,
                 FormatArg::Trl => export::Format::Trl,
             };
-            let paths = export::write(&out, fmt, &chain.name, chain.chain_id, &rows)?;
+            let paths = if rows.is_empty() && !recs.is_empty() {
+                None
+            } else {
+                Some(export::write(
+                    &out,
+                    fmt,
+                    &chain.name,
+                    chain.chain_id,
+                    &rows,
+                )?)
+            };
+            let path_json = |i: usize| paths.as_ref().map(|p| p[i].display().to_string());
             ctx.print(
-                &json!({ "records": rows.len(), "jsonl": paths[0], "provenance": paths[1], "card": paths[2] }),
+                &json!({
+                    "records": rows.len(),
+                    "verified": verified,
+                    "skipped": skipped,
+                    "verification": verdicts,
+                    "jsonl": path_json(0),
+                    "provenance": path_json(1),
+                    "card": path_json(2),
+                }),
                 || {
-                    println!("Exported {} records to {}", rows.len(), paths[0].display());
-                    println!("provenance: {}", paths[1].display());
-                    println!("dataset card: {}", paths[2].display());
+                    if let Some(paths) = &paths {
+                        println!("Exported {} records to {}", rows.len(), paths[0].display());
+                        println!("provenance: {}", paths[1].display());
+                        println!("dataset card: {}", paths[2].display());
+                    }
+                    if !skipped.is_empty() {
+                        println!(
+                            "skipped {} record(s) that failed verification (keep them with --include-unverified): {}",
+                            skipped.len(),
+                            skipped.join(", ")
+                        );
+                    }
                 },
             );
+            if verified == 0 && !recs.is_empty() {
+                bail!(
+                    "none of the {} records passed the provenance checks; nothing verified was exported",
+                    recs.len()
+                );
+            }
         }
     }
     Ok(())
+}
+
+/// Runs the provenance checks on a record the key holds (its own prompt or a bought one).
+async fn verify_held(
+    ctx: &mut Ctx,
+    ident: &Identity,
+    name: &str,
+    chain_id: u64,
+    r: &RecordView,
+) -> Result<(provenance::Verdict, Option<infernet_types::RecordPlaintext>)> {
+    let job = match ctx.node()?.state_get_job(r.id).await {
+        Ok(j) => j,
+        Err(e) if matches!(domain_error(&e), Some(rpc::RpcError::UnknownJob { .. })) => None,
+        Err(e) => return Err(rpc_err(&ctx.url.clone())(e)),
+    };
+    Ok(provenance::verify_record(
+        &ident.reply_secret(),
+        chain_id,
+        name,
+        r,
+        job.as_ref(),
+    ))
+}
+
+/// `<record>  verified (…)` or `<record>  FAILED <check>: <reason>`.
+fn verdict_line(v: &provenance::Verdict) -> String {
+    match v.failed_check {
+        None => format!(
+            "{}  verified (model {}, {} in / {} out tokens)",
+            v.record,
+            v.model.get(..12).unwrap_or(&v.model),
+            v.input_tokens,
+            v.output_tokens
+        ),
+        Some(c) => format!(
+            "{}  FAILED {}: {}",
+            v.record,
+            c.name(),
+            v.reason.as_deref().unwrap_or("")
+        ),
+    }
 }
 
 // ---------------------------------------------------------------- explorer

@@ -1,28 +1,27 @@
 #![allow(clippy::unwrap_used, missing_docs)]
-//! The record market end to end against a real `infernet-node --dev`, with the real
-//! `infernet-wallet` binary for both parties and the test playing the miner through the real
-//! crypto and types crates (as `prompt_flow.rs` does): Alice makes three prompts, lists the
-//! three records as one bundle, Bob buys, Alice's `market watch --once` delivers, Bob's
-//! `market verify` passes and `records decrypt` shows Alice's prompts; balances move by the
-//! price, the royalties and the fees exactly; a non-owner cannot list and a listed record
-//! cannot be listed again.
+//! The record market end to end with real binaries only: a real `infernet-miner --dev`
+//! daemon (node, block production and job serving in one process, a tiny GGUF model) and the
+//! real `infernet-wallet` for both parties. Alice makes three prompts that the daemon serves
+//! (three records), lists them as one bundle, Bob buys, Alice's `market watch --once`
+//! delivers, Bob's `market verify` passes, `records decrypt` shows Alice's prompts and
+//! `records export` writes Alice's three conversations; balances move by the price, the
+//! royalties and the fees exactly; a non-owner cannot list and a listed record cannot be
+//! listed again. The second flow covers a wrong delivered key (caught, complained about on
+//! chain, shown in Alice's history), a lapsed listing and a refund at the deadline.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use infernet_crypto::{Hash, Identity, RecordKey, ReplyPublicKey, record, seal};
+use infernet_crypto::{Hash, Identity, RecordKey};
 use infernet_rpc::client::{HttpClient, InfernetApiClient, http_client};
-use infernet_rpc::views::{JobStatus, ListingFilter, ListingStatus, TxKindView};
+use infernet_rpc::views::{ListingFilter, ListingStatus};
 use infernet_rpc::{Address as RpcAddress, H256};
-use infernet_types::{
-    Amount, Attestation, ChainSpec, Encode, Offer, Receipt, RecordPlaintext, SamplingParams,
-    TxKind, dev_accounts, sealing,
-};
+use infernet_types::{Amount, ChainSpec, TxKind, dev_accounts};
 use infernet_wallet::tx;
 use serde_json::Value;
 
-#[path = "support/node.rs"]
-mod node;
+#[path = "support/miner.rs"]
+mod miner;
 
 const WALLET: &str = env!("CARGO_BIN_EXE_infernet-wallet");
 const CHAIN_ID: u64 = 1337;
@@ -36,16 +35,7 @@ async fn send(client: &HttpClient, id: &Identity, kind: TxKind) {
         .next_nonce;
     let signed = tx::sign(id, CHAIN_ID, nonce, Amount(10), kind).unwrap();
     let txid = client.tx_send(tx::to_hex(&signed)).await.unwrap();
-    let start = Instant::now();
-    loop {
-        if let Some(t) = client.tx_get(txid).await.unwrap()
-            && t.block_height.is_some()
-        {
-            return;
-        }
-        assert!(start.elapsed() < Duration::from_secs(30), "tx not mined");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_mined(client, txid).await;
 }
 
 async fn balance(client: &HttpClient, a: &infernet_crypto::Address) -> u64 {
@@ -83,133 +73,47 @@ fn json_ok(out: std::process::Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// Serves the next pending job to `miner` the way the daemon does; returns the record id.
-async fn serve_next(client: &HttpClient, miner: &Identity, user: &Identity, model: Hash) -> Hash {
-    let start = Instant::now();
-    let (job_id, nonce, kind) = 'found: loop {
-        let tip = client.chain_get_tip().await.unwrap().height;
-        for h in tip.saturating_sub(3)..=tip {
-            let Some(b) = client.chain_get_block_by_height(h).await.unwrap() else {
-                continue;
-            };
-            for t in b.transactions {
-                if let TxKindView::SubmitJob { miner: m, .. } = &t.kind
-                    && m.0 == miner.address().0
-                    && client.state_get_job(t.txid).await.unwrap().unwrap().status
-                        == JobStatus::Pending
-                {
-                    break 'found (t.txid, t.nonce, t.kind);
-                }
-            }
-        }
-        assert!(start.elapsed() < Duration::from_secs(30), "no job arrived");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    let TxKindView::SubmitJob {
-        sealed_prompt,
-        reply_key,
-        sampling,
-        ..
-    } = kind
-    else {
-        unreachable!()
-    };
-    let sealed = infernet_crypto::SealedBox {
-        enc: sealed_prompt.enc.0,
-        ciphertext: sealed_prompt.ciphertext.0.clone(),
-    };
-    let prompt = seal::open(
-        &miner.reply_secret(),
-        &sealing::prompt_info(CHAIN_ID),
-        &sealing::prompt_aad(&user.address(), &miner.address(), &model, nonce),
-        &sealed,
+/// Runs the wallet off the async runtime and returns its JSON output.
+async fn run_json(c: Command) -> Value {
+    let mut c = c;
+    json_ok(
+        tokio::task::spawn_blocking(move || c.output())
+            .await
+            .unwrap()
+            .unwrap(),
     )
-    .unwrap();
-    let record_id = Hash(job_id.0);
-    let pt = RecordPlaintext {
-        salt: [3; 32],
-        prompt: prompt.to_vec(),
-        answer: format!("answer to {}", String::from_utf8_lossy(&prompt)).into_bytes(),
-    };
-    let key = RecordKey::generate();
-    let payload = record::encrypt(
-        &key,
-        &sealing::record_payload_aad(CHAIN_ID, &record_id),
-        &pt.encode(),
-    );
-    let reply_key = ReplyPublicKey(reply_key.0);
-    let sealed_record_key = seal::seal(
-        &reply_key,
-        &sealing::record_key_info(CHAIN_ID),
-        &sealing::record_key_aad(&record_id, &user.address()),
-        key.as_bytes(),
-    )
-    .unwrap();
-    let receipt = Receipt {
-        job: record_id,
-        model,
-        miner: miner.address(),
-        request_hash: infernet_types::request_hash(&sealed),
-        sampling: SamplingParams {
-            temperature_milli: sampling.temperature_milli,
-            top_p_milli: sampling.top_p_milli,
-            top_k: sampling.top_k,
-            seed: sampling.seed.0,
-        },
-        input_tokens: 4,
-        output_tokens: 3,
-        commitment: pt.commitment(),
-        user: user.address(),
-        user_reply_key: reply_key,
-    };
-    let receipt_signature = receipt.sign(miner, CHAIN_ID);
-    send(
-        client,
-        miner,
-        TxKind::PostResult {
-            job: record_id,
-            input_tokens: 4,
-            output_tokens: 3,
-            payload,
-            sealed_record_key,
-            receipt,
-            receipt_signature,
-            attestation: None,
-        },
-    )
-    .await;
-    record_id
 }
 
 struct Env {
-    node: node::Node,
+    daemon: miner::Daemon,
     client: HttpClient,
     dir: tempfile::TempDir,
     alice: Identity,
     bob: Identity,
-    miner: Identity,
-    owner: Identity,
+    /// Alice's records, one per prompt, in order.
     records: Vec<Hash>,
+    /// The answers the daemon gave, as Alice's `prompt` printed them.
+    answers: Vec<String>,
 }
 
-/// A dev node with a registered model and miner, and Alice's records from `prompts`.
+/// A miner daemon serving the tiny model, and Alice's records from `prompts`, each made by
+/// `infernet-wallet prompt` and served by the daemon.
 async fn setup(prompts: &[&str]) -> Env {
-    let node = node::start();
-    let client = http_client(&node.rpc).unwrap();
+    let accounts = dev_accounts();
+    let alice = accounts[1].identity();
+    let bob = accounts[2].identity();
+    // Rewards and fees go to account 5, so the miner's balance moves only by its pay.
+    let daemon = miner::start(&accounts[5].identity().address()).await;
+    let client = http_client(&daemon.rpc).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_owned();
     let d = d.as_path();
     std::fs::write(d.join("pw"), "pw\n").unwrap();
-    let accounts = dev_accounts();
-    let alice = accounts[1].identity();
-    let bob = accounts[2].identity();
-    let miner = accounts[3].identity();
-    let owner = accounts[4].identity();
     for (name, n) in [("alice", "1"), ("bob", "2")] {
         json_ok(
             wallet(
                 d,
-                &node.rpc,
+                &daemon.rpc,
                 name,
                 &["key", "import", name, "--dev-account", n],
             )
@@ -217,80 +121,51 @@ async fn setup(prompts: &[&str]) -> Env {
             .unwrap(),
         );
     }
-    let model = Hash([7; 32]);
-    send(
-        &client,
-        &owner,
-        TxKind::RegisterModel {
-            id: model,
-            name: "tiny-test".into(),
-            architecture: "llama".into(),
-            context_length: 512,
-            royalty_bps: 500,
-            parent: None,
-        },
-    )
-    .await;
-    send(
-        &client,
-        &miner,
-        TxKind::RegisterMiner {
-            serving_key: miner.reply_secret().public_key(),
-            offers: vec![Offer {
-                model,
-                price_in: Amount(1_000),
-                price_out: Amount(2_000),
-                max_output_tokens: 64,
-            }],
-            p2p_addr: "/ip4/127.0.0.1/tcp/1".into(),
-            attestation: Attestation::None,
-            bond: ChainSpec::dev().min_miner_bond,
-        },
-    )
-    .await;
-
-    // Alice makes three prompts: three records.
+    let model = daemon.model.to_hex();
     let mut records = Vec::new();
+    let mut answers = Vec::new();
     for p in prompts {
-        let child = wallet(
+        let out = run_json(wallet(
             d,
-            &node.rpc,
+            &daemon.rpc,
             "alice",
-            &["prompt", p, "--model", "tiny-test", "--max-tokens", "8"],
-        )
-        .spawn()
-        .unwrap();
-        records.push(serve_next(&client, &miner, &alice, model).await);
-        json_ok(
-            tokio::task::spawn_blocking(move || child.wait_with_output())
-                .await
-                .unwrap()
-                .unwrap(),
-        );
+            &[
+                "prompt",
+                p,
+                "--model",
+                &model,
+                "--max-tokens",
+                "8",
+                "--timeout",
+                "60",
+            ],
+        ))
+        .await;
+        assert_eq!(out["miner"], daemon.miner.to_string(), "{out}");
+        records.push(out["record_id"].as_str().unwrap().parse::<Hash>().unwrap());
+        answers.push(out["answer"].as_str().unwrap().to_owned());
     }
     Env {
-        node,
+        daemon,
         client,
         dir,
         alice,
         bob,
-        miner,
-        owner,
         records,
+        answers,
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
     let Env {
-        node,
+        daemon,
         client,
         dir,
         alice,
         bob,
-        miner,
-        owner,
         records,
+        answers,
     } = setup(&PROMPTS).await;
     let d = dir.path();
     let ids: Vec<String> = records.iter().map(Hash::to_hex).collect();
@@ -299,13 +174,13 @@ async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
     let mut args = vec!["market", "list"];
     args.extend(ids.iter().map(String::as_str));
     args.extend(["--price", "3000000001base", "--title", "three prompts"]);
-    let out = wallet(d, &node.rpc, "bob", &args).output().unwrap();
+    let out = wallet(d, &daemon.rpc, "bob", &args).output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stdout);
     assert!(err.contains("only the owner can list it"), "{err}");
 
     // Alice lists the bundle.
-    let listed = json_ok(wallet(d, &node.rpc, "alice", &args).output().unwrap());
+    let listed = json_ok(wallet(d, &daemon.rpc, "alice", &args).output().unwrap());
     let listing = listed["listing_id"].as_str().unwrap().to_owned();
     assert_eq!(listed["records"], serde_json::json!(ids));
     assert_eq!(listed["price"]["base"], "3000000001");
@@ -327,7 +202,7 @@ async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
     // A listed record cannot be listed again.
     let out = wallet(
         d,
-        &node.rpc,
+        &daemon.rpc,
         "alice",
         &["market", "list", &ids[0], "--price", "1"],
     )
@@ -339,31 +214,50 @@ async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
 
     // Bob browses and sees counts, never content.
     let all = json_ok(
-        wallet(d, &node.rpc, "bob", &["market", "listings"])
+        wallet(d, &daemon.rpc, "bob", &["market", "listings"])
             .output()
             .unwrap(),
     );
     assert_eq!(all[0]["listing_id"], listing);
     assert_eq!(all[0]["summary"]["records"], 3);
     let shown = json_ok(
-        wallet(d, &node.rpc, "bob", &["market", "show", &listing])
+        wallet(d, &daemon.rpc, "bob", &["market", "show", &listing])
             .output()
             .unwrap(),
     );
-    assert_eq!(shown["summary"]["input_tokens"], 12);
-    assert_eq!(shown["summary"]["output_tokens"], 9);
+    let (mut tin, mut tout) = (0u64, 0u64);
+    for r in &records {
+        let r = client.state_get_record(H256(r.0)).await.unwrap().unwrap();
+        tin += u64::from(r.input_tokens);
+        tout += u64::from(r.output_tokens);
+    }
+    assert!(tin > 0 && tout > 0);
+    assert_eq!(shown["summary"]["input_tokens"], tin);
+    assert_eq!(shown["summary"]["output_tokens"], tout);
     assert!(!shown.to_string().contains(PROMPTS[0]));
+    // The daemon registered the model, so it is both the miner and the model owner.
+    let miner = daemon.miner;
+    let model = client
+        .state_get_model(H256(daemon.model.0))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(model.owner.0, miner.0);
 
-    let (a0, b0, m0, o0) = (
+    let (a0, b0, m0) = (
         balance(&client, &alice.address()).await,
         balance(&client, &bob.address()).await,
-        balance(&client, &miner.address()).await,
-        balance(&client, &owner.address()).await,
+        balance(&client, &miner).await,
     );
     let bought = json_ok(
-        wallet(d, &node.rpc, "bob", &["market", "buy", &listing, "--wait"])
-            .output()
-            .unwrap(),
+        wallet(
+            d,
+            &daemon.rpc,
+            "bob",
+            &["market", "buy", &listing, "--wait"],
+        )
+        .output()
+        .unwrap(),
     );
     let purchase = H256(
         bought["purchase_id"]
@@ -374,7 +268,7 @@ async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
             .0,
     );
     let delivered = json_ok(
-        wallet(d, &node.rpc, "alice", &["market", "watch", "--once"])
+        wallet(d, &daemon.rpc, "alice", &["market", "watch", "--once"])
             .output()
             .unwrap(),
     );
@@ -398,7 +292,7 @@ async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
 
     // Bob verifies provenance and reads Alice's prompts.
     let v = json_ok(
-        wallet(d, &node.rpc, "bob", &["market", "verify", &listing])
+        wallet(d, &daemon.rpc, "bob", &["market", "verify", &listing])
             .output()
             .unwrap(),
     );
@@ -406,18 +300,21 @@ async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
     assert_eq!(v["records"].as_array().unwrap().len(), 3);
     for (i, id) in ids.iter().enumerate() {
         let dec = json_ok(
-            wallet(d, &node.rpc, "bob", &["records", "decrypt", id])
+            wallet(d, &daemon.rpc, "bob", &["records", "decrypt", id])
                 .output()
                 .unwrap(),
         );
         assert_eq!(dec["prompt"], PROMPTS[i]);
+        assert_eq!(dec["answer"], answers[i].as_str());
+        assert_eq!(dec["verified"], true);
+        assert!(dec["failed_check"].is_null());
     }
     // Bob's export: three conversations, user messages as Alice typed them.
     let jsonl = d.join("bought.jsonl");
-    json_ok(
+    let exported = json_ok(
         wallet(
             d,
-            &node.rpc,
+            &daemon.rpc,
             "bob",
             &[
                 "records",
@@ -431,39 +328,49 @@ async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
         .output()
         .unwrap(),
     );
-    let mut users: Vec<String> = std::fs::read_to_string(&jsonl)
+    let mut got: Vec<(String, String)> = std::fs::read_to_string(&jsonl)
         .unwrap()
         .lines()
         .map(|l| {
             let v: Value = serde_json::from_str(l).unwrap();
+            assert_eq!(v["messages"].as_array().unwrap().len(), 2, "{v}");
+            assert_eq!(v["messages"][0]["role"], "user");
             assert_eq!(v["messages"][1]["role"], "assistant");
-            assert_eq!(
-                v["messages"][1]["content"],
-                format!(
-                    "answer to {}",
-                    v["messages"][0]["content"].as_str().unwrap()
-                )
-            );
-            v["messages"][0]["content"].as_str().unwrap().to_owned()
+            (
+                v["messages"][0]["content"].as_str().unwrap().to_owned(),
+                v["messages"][1]["content"].as_str().unwrap().to_owned(),
+            )
         })
         .collect();
-    users.sort();
-    let mut want: Vec<String> = PROMPTS.iter().map(|p| (*p).to_owned()).collect();
+    got.sort();
+    let mut want: Vec<(String, String)> = PROMPTS
+        .iter()
+        .zip(&answers)
+        .map(|(p, a)| ((*p).to_owned(), a.clone()))
+        .collect();
     want.sort();
-    assert_eq!(users, want);
+    assert_eq!(got, want);
+    assert_eq!(exported["verified"], 3);
+    assert_eq!(exported["skipped"].as_array().unwrap().len(), 0);
 
-    // Balances: 3_000_000_001 split 1_000_000_001 / 1_000_000_000 / 1_000_000_000; 5% of
-    // each share to the miner and to the model owner; Bob paid price + the Buy fee, Alice
-    // got the rest minus the Deliver fee.
-    let royalty = 50_000_000 * 3;
-    let (a1, b1, m1, o1) = (
+    // Balances: 3_000_000_001 split 1_000_000_001 / 1_000_000_000 / 1_000_000_000; the
+    // spec's miner and model-owner rates of each share go to the daemon's key (it is both);
+    // Bob paid price + the Buy fee, Alice got the rest minus the Deliver fee.
+    let rates = ChainSpec::dev().sale_royalties;
+    let shares = [1_000_000_001u64, 1_000_000_000, 1_000_000_000];
+    let royalty: u64 = shares
+        .iter()
+        .map(|s| {
+            s * u64::from(rates.miner_bps) / 10_000 + s * u64::from(rates.model_owner_bps) / 10_000
+        })
+        .sum();
+    assert!(royalty > 0);
+    let (a1, b1, m1) = (
         balance(&client, &alice.address()).await,
         balance(&client, &bob.address()).await,
-        balance(&client, &miner.address()).await,
-        balance(&client, &owner.address()).await,
+        balance(&client, &miner).await,
     );
     assert_eq!(m1 - m0, royalty);
-    assert_eq!(o1 - o0, royalty);
     let buy_fee = client.tx_get(purchase).await.unwrap().unwrap().tx.fee.0;
     let deliver_tx = H256(
         delivered["txid"]
@@ -476,7 +383,7 @@ async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
     let deliver_fee = client.tx_get(deliver_tx).await.unwrap().unwrap().tx.fee.0;
     assert!(buy_fee > 0 && deliver_fee > 0);
     assert_eq!(b0 - b1, 3_000_000_001 + buy_fee);
-    assert_eq!(a1 - a0, 3_000_000_001 - 2 * royalty - deliver_fee);
+    assert_eq!(a1 - a0, 3_000_000_001 - royalty - deliver_fee);
 }
 
 async fn wait_mined(client: &HttpClient, txid: H256) -> u64 {
@@ -511,7 +418,7 @@ fn hash_of(v: &Value) -> H256 {
 async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered_purchase_is_refunded()
  {
     let Env {
-        node,
+        daemon,
         client,
         dir,
         alice,
@@ -526,7 +433,7 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
     let l = json_ok(
         wallet(
             d,
-            &node.rpc,
+            &daemon.rpc,
             "alice",
             &["market", "list", &r0, "--price", "1000base"],
         )
@@ -536,9 +443,14 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
     let listing = l["listing_id"].as_str().unwrap().to_owned();
     wait_mined(&client, hash_of(&l["listing_id"])).await;
     let bought = json_ok(
-        wallet(d, &node.rpc, "bob", &["market", "buy", &listing, "--wait"])
-            .output()
-            .unwrap(),
+        wallet(
+            d,
+            &daemon.rpc,
+            "bob",
+            &["market", "buy", &listing, "--wait"],
+        )
+        .output()
+        .unwrap(),
     );
     let wrong = infernet_wallet::market::delivery::seal_keys(
         CHAIN_ID,
@@ -561,7 +473,7 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
     .await;
     let out = wallet(
         d,
-        &node.rpc,
+        &daemon.rpc,
         "bob",
         &["market", "verify", &listing, "--complain"],
     )
@@ -579,7 +491,7 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
     let hist = json_ok(
         wallet(
             d,
-            &node.rpc,
+            &daemon.rpc,
             "bob",
             &[
                 "market",
@@ -595,7 +507,7 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
     assert_eq!(hist[0]["seller_history"]["complaints"], 1);
     assert_eq!(hist[0]["seller_history"]["delivered"], 1);
     let c = json_ok(
-        wallet(d, &node.rpc, "bob", &["market", "complaints"])
+        wallet(d, &daemon.rpc, "bob", &["market", "complaints"])
             .output()
             .unwrap(),
     );
@@ -607,7 +519,7 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
     let l = json_ok(
         wallet(
             d,
-            &node.rpc,
+            &daemon.rpc,
             "alice",
             &[
                 "market",
@@ -629,7 +541,7 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
         balance(&client, &alice.address()).await,
         balance(&client, &bob.address()).await,
     );
-    let out = wallet(d, &node.rpc, "bob", &["market", "buy", &lapsed])
+    let out = wallet(d, &daemon.rpc, "bob", &["market", "buy", &lapsed])
         .output()
         .unwrap();
     assert!(!out.status.success(), "a lapsed listing cannot be bought");
@@ -640,7 +552,7 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
     let l = json_ok(
         wallet(
             d,
-            &node.rpc,
+            &daemon.rpc,
             "alice",
             &["market", "list", &r1, "--price", "5000base"],
         )
@@ -651,9 +563,14 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
     wait_mined(&client, hash_of(&l["listing_id"])).await;
     let b0 = balance(&client, &bob.address()).await;
     let bought = json_ok(
-        wallet(d, &node.rpc, "bob", &["market", "buy", &listing, "--wait"])
-            .output()
-            .unwrap(),
+        wallet(
+            d,
+            &daemon.rpc,
+            "bob",
+            &["market", "buy", &listing, "--wait"],
+        )
+        .output()
+        .unwrap(),
     );
     let deadline = bought["deadline"].as_u64().unwrap();
     let buy_fee = client
@@ -668,7 +585,7 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
     wait_height(&client, deadline).await;
     assert_eq!(b0 - balance(&client, &bob.address()).await, buy_fee);
     let open = json_ok(
-        wallet(d, &node.rpc, "bob", &["market", "listings"])
+        wallet(d, &daemon.rpc, "bob", &["market", "listings"])
             .output()
             .unwrap(),
     );
