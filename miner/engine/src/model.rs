@@ -23,6 +23,7 @@
 pub mod quant;
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
@@ -80,6 +81,117 @@ pub enum ModelError {
     /// A quantized kernel rejected its input.
     #[error("quantized kernel: {0}")]
     Quant(#[from] QuantError),
+    /// The requested backend was not compiled into this binary.
+    #[error(
+        "backend `{backend}` is not in this build: rebuild with `--features {feature}` (e.g. `cargo build -p infernet-miner --features {feature}`)"
+    )]
+    BackendNotBuilt {
+        /// The backend asked for.
+        backend: &'static str,
+        /// The cargo feature that provides it.
+        feature: &'static str,
+    },
+    /// The backend name is not one of `cpu`, `wgpu`, `cuda`.
+    #[error("unknown backend `{0}`: expected cpu, wgpu or cuda")]
+    UnknownBackend(String),
+}
+
+/// The compute backend a model runs on (`infernet-miner infer --backend`).
+///
+/// The default build has only [`Backend::Cpu`]; the `wgpu` and `cuda` cargo features
+/// (of this crate and of `infernet-miner`) add the GPU backends. On the CPU, files
+/// with Q4_0/Q4_1/Q8_0 matrices run through the quantized kernels of [`quant`]; on a
+/// GPU every forward runs through burn's tensor path with dequantized `f32` weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// burn-flex on the CPU (feature `flex`, on by default).
+    #[default]
+    Cpu,
+    /// The first GPU wgpu finds (Vulkan, Metal or DX12; feature `wgpu`).
+    Wgpu,
+    /// CUDA device 0 (feature `cuda`).
+    Cuda,
+}
+
+impl Backend {
+    /// The backends compiled into this build.
+    pub fn available() -> Vec<Self> {
+        [Self::Cpu, Self::Wgpu, Self::Cuda]
+            .into_iter()
+            .filter(|b| b.device().is_ok())
+            .collect()
+    }
+
+    /// Lowercase name (`cpu`, `wgpu`, `cuda`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Cpu => "cpu",
+            Self::Wgpu => "wgpu",
+            Self::Cuda => "cuda",
+        }
+    }
+
+    /// The burn device of this backend, or [`ModelError::BackendNotBuilt`]. Creating
+    /// the device does not touch the hardware; the first tensor does.
+    pub fn device(self) -> Result<Device, ModelError> {
+        match self {
+            Self::Cpu => cpu_device(),
+            Self::Wgpu => wgpu_device(),
+            Self::Cuda => cuda_device(),
+        }
+    }
+}
+
+impl std::str::FromStr for Backend {
+    type Err = ModelError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "cpu" | "flex" => Ok(Self::Cpu),
+            "wgpu" | "gpu" => Ok(Self::Wgpu),
+            "cuda" => Ok(Self::Cuda),
+            _ => Err(ModelError::UnknownBackend(s.to_owned())),
+        }
+    }
+}
+
+#[cfg(feature = "flex")]
+fn cpu_device() -> Result<Device, ModelError> {
+    Ok(Device::flex())
+}
+
+#[cfg(not(feature = "flex"))]
+fn cpu_device() -> Result<Device, ModelError> {
+    Err(ModelError::BackendNotBuilt {
+        backend: "cpu",
+        feature: "flex",
+    })
+}
+
+#[cfg(feature = "wgpu")]
+fn wgpu_device() -> Result<Device, ModelError> {
+    Ok(Device::wgpu(Default::default()))
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn wgpu_device() -> Result<Device, ModelError> {
+    Err(ModelError::BackendNotBuilt {
+        backend: "wgpu",
+        feature: "wgpu",
+    })
+}
+
+#[cfg(feature = "cuda")]
+fn cuda_device() -> Result<Device, ModelError> {
+    Ok(Device::cuda(0))
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda_device() -> Result<Device, ModelError> {
+    Err(ModelError::BackendNotBuilt {
+        backend: "cuda",
+        feature: "cuda",
+    })
 }
 
 /// Hyper-parameters of a Llama-family decoder, read from `llama.*` metadata.
@@ -195,12 +307,10 @@ impl LlamaConfig {
     }
 }
 
-/// A projection `y = x · Wᵀ` with `W` of shape `[out, in]`.
+/// A projection `y = x · Wᵀ` with `W` of shape `[out, in]` (dequantized, on the model's
+/// device).
 struct Linear {
-    /// The dequantized weight on the model's device, `[out, in]`.
     weight: Tensor<2>,
-    /// The file's block-quantized weight, for the CPU decode step.
-    quant: Option<QuantMatrix>,
 }
 
 impl Linear {
@@ -219,6 +329,20 @@ struct Block {
     w_gate: Linear,
     w_up: Linear,
     w_down: Linear,
+}
+
+/// The weights as burn tensors, for [`Llama::forward_all`] and every forward on GPU
+/// backends or unquantized files.
+struct BurnWeights {
+    /// `[vocab, hidden]`.
+    embed: Tensor<2>,
+    blocks: Vec<Block>,
+    output_norm: Tensor<1>,
+    /// `[vocab, hidden]`; the embedding when tied.
+    output: Linear,
+    /// RoPE tables `[context, head_dim / 2]`.
+    rope_cos: Tensor<2>,
+    rope_sin: Tensor<2>,
 }
 
 /// Per-layer keys and values of the tokens processed so far.
@@ -334,19 +458,17 @@ pub struct ModelOptions {
 }
 
 /// A Llama-family decoder loaded from a GGUF file.
+///
+/// On the CPU with Q4_0/Q4_1/Q8_0 matrices the weights are kept only as the file's
+/// blocks ([`quant::HostModel`]); burn tensors are dequantized from those blocks the
+/// first time the tensor path is used (tests, [`Llama::forward_all`]), so serving never
+/// holds an `f32` copy of the model. Otherwise burn tensors are built at load.
 pub struct Llama {
     config: LlamaConfig,
     device: Device,
-    /// `[vocab, hidden]`.
-    embed: Tensor<2>,
-    blocks: Vec<Block>,
-    output_norm: Tensor<1>,
-    /// `[vocab, hidden]`; the embedding when tied.
-    output: Linear,
-    /// RoPE tables `[context, head_dim / 2]`.
-    rope_cos: Tensor<2>,
-    rope_sin: Tensor<2>,
-    /// Host copies of the tables and norms for the CPU decode path.
+    /// burn tensors: set at load, or on first use when `host` is present.
+    burn: OnceLock<BurnWeights>,
+    /// The quantized CPU path's weights, norms and tables.
     host: Option<quant::HostModel>,
 }
 
@@ -388,20 +510,125 @@ fn load_linear(
     out: usize,
     inp: usize,
     device: &Device,
-    want_quant: bool,
 ) -> Result<Linear, ModelError> {
     expect_dims(file, name, &[inp as u64, out as u64])?;
-    let view = file.tensor(name)?;
-    let v = view.to_f32()?;
-    let quant = if want_quant {
-        QuantMatrix::from_view(&view, out, inp)?
-    } else {
-        None
-    };
+    let v = file.tensor(name)?.to_f32()?;
     Ok(Linear {
         weight: Tensor::from_data(TensorData::new(v, [out, inp]), device),
-        quant,
     })
+}
+
+impl BurnWeights {
+    /// Dequantizes every weight from the file.
+    fn from_file(
+        file: &GgufFile,
+        c: &LlamaConfig,
+        device: &Device,
+        cos: Vec<f32>,
+        sin: Vec<f32>,
+    ) -> Result<Self, ModelError> {
+        let (h, kv, ff, vocab) = (c.hidden, c.kv_dim(), c.ff, c.vocab_size);
+        let embed = load_linear(file, "token_embd.weight", vocab, h, device)?.weight;
+        let mut blocks = Vec::with_capacity(c.n_layers);
+        for i in 0..c.n_layers {
+            let n = |s: &str| format!("blk.{i}.{s}.weight");
+            blocks.push(Block {
+                attn_norm: load_1d(file, &n("attn_norm"), h, device)?,
+                wq: load_linear(file, &n("attn_q"), h, h, device)?,
+                wk: load_linear(file, &n("attn_k"), kv, h, device)?,
+                wv: load_linear(file, &n("attn_v"), kv, h, device)?,
+                wo: load_linear(file, &n("attn_output"), h, h, device)?,
+                ffn_norm: load_1d(file, &n("ffn_norm"), h, device)?,
+                w_gate: load_linear(file, &n("ffn_gate"), ff, h, device)?,
+                w_up: load_linear(file, &n("ffn_up"), ff, h, device)?,
+                w_down: load_linear(file, &n("ffn_down"), h, ff, device)?,
+            });
+        }
+        let output_norm = load_1d(file, "output_norm.weight", h, device)?;
+        let output = if c.tied_embeddings {
+            Linear {
+                weight: embed.clone(),
+            }
+        } else {
+            load_linear(file, "output.weight", vocab, h, device)?
+        };
+        Ok(Self::finish(
+            c,
+            device,
+            embed,
+            blocks,
+            output_norm,
+            output,
+            cos,
+            sin,
+        ))
+    }
+
+    /// Dequantizes every weight from the host model's blocks (the same values as
+    /// dequantizing the file: the formulas are those of [`crate::gguf`]).
+    fn from_host(host: &quant::HostModel, c: &LlamaConfig, device: &Device) -> Self {
+        let lin = |m: &QuantMatrix| Linear {
+            weight: Tensor::from_data(TensorData::new(m.to_f32(), [m.rows(), m.cols()]), device),
+        };
+        let vec1 =
+            |v: &[f32]| Tensor::<1>::from_data(TensorData::new(v.to_vec(), [v.len()]), device);
+        let embed = lin(host.embed()).weight;
+        let blocks = host
+            .blocks()
+            .iter()
+            .map(|b| Block {
+                attn_norm: vec1(&b.attn_norm),
+                wq: lin(&b.wq),
+                wk: lin(&b.wk),
+                wv: lin(&b.wv),
+                wo: lin(&b.wo),
+                ffn_norm: vec1(&b.ffn_norm),
+                w_gate: lin(&b.w_gate),
+                w_up: lin(&b.w_up),
+                w_down: lin(&b.w_down),
+            })
+            .collect();
+        let output = match host.untied_output() {
+            Some(m) => lin(m),
+            None => Linear {
+                weight: embed.clone(),
+            },
+        };
+        let (cos, sin) = host.rope_tables();
+        Self::finish(
+            c,
+            device,
+            embed,
+            blocks,
+            vec1(host.output_norm()),
+            output,
+            cos.to_vec(),
+            sin.to_vec(),
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        c: &LlamaConfig,
+        device: &Device,
+        embed: Tensor<2>,
+        blocks: Vec<Block>,
+        output_norm: Tensor<1>,
+        output: Linear,
+        cos: Vec<f32>,
+        sin: Vec<f32>,
+    ) -> Self {
+        let half = c.head_dim / 2;
+        let len = cos.len() / half.max(1);
+        Self {
+            embed,
+            blocks,
+            output_norm,
+            output,
+            rope_cos: Tensor::from_data(TensorData::new(cos, [len, half]), device),
+            rope_sin: Tensor::from_data(TensorData::new(sin, [len, half]), device),
+        }
+    }
 }
 
 /// RoPE angle tables, computed in `f32` the way llama.cpp does.
@@ -434,61 +661,39 @@ impl Llama {
         let config = LlamaConfig::from_gguf(file)?;
         let device = options.device.clone().unwrap_or_default();
         let want_quant = !options.disable_quant_decode && is_cpu(&device);
-        let c = &config;
-        let (h, kv, ff, vocab) = (c.hidden, c.kv_dim(), c.ff, c.vocab_size);
-
-        let embed_lin = load_linear(file, "token_embd.weight", vocab, h, &device, false)?;
-        let embed = embed_lin.weight;
-        let mut blocks = Vec::with_capacity(c.n_layers);
-        for i in 0..c.n_layers {
-            let n = |s: &str| format!("blk.{i}.{s}.weight");
-            blocks.push(Block {
-                attn_norm: load_1d(file, &n("attn_norm"), h, &device)?,
-                wq: load_linear(file, &n("attn_q"), h, h, &device, want_quant)?,
-                wk: load_linear(file, &n("attn_k"), kv, h, &device, want_quant)?,
-                wv: load_linear(file, &n("attn_v"), kv, h, &device, want_quant)?,
-                wo: load_linear(file, &n("attn_output"), h, h, &device, want_quant)?,
-                ffn_norm: load_1d(file, &n("ffn_norm"), h, &device)?,
-                w_gate: load_linear(file, &n("ffn_gate"), ff, h, &device, want_quant)?,
-                w_up: load_linear(file, &n("ffn_up"), ff, h, &device, want_quant)?,
-                w_down: load_linear(file, &n("ffn_down"), h, ff, &device, want_quant)?,
-            });
-        }
-        let output_norm = load_1d(file, "output_norm.weight", h, &device)?;
-        let output = if c.tied_embeddings {
-            let view = file.tensor("token_embd.weight")?;
-            Linear {
-                weight: embed.clone(),
-                quant: if want_quant {
-                    QuantMatrix::from_view(&view, vocab, h)?
-                } else {
-                    None
-                },
-            }
-        } else {
-            load_linear(file, "output.weight", vocab, h, &device, want_quant)?
-        };
-
-        let (cos, sin) = rope_tables(c, c.context_length);
-        let half = c.head_dim / 2;
+        let (cos, sin) = rope_tables(&config, config.context_length);
         let host = if want_quant {
-            quant::HostModel::build(file, c, blocks_quant_ok(&blocks, &output), &cos, &sin)?
+            quant::HostModel::build(file, &config, &cos, &sin)?
         } else {
             None
         };
-        let rope_cos = Tensor::from_data(TensorData::new(cos, [c.context_length, half]), &device);
-        let rope_sin = Tensor::from_data(TensorData::new(sin, [c.context_length, half]), &device);
+        let burn = OnceLock::new();
+        if host.is_none() {
+            let weights = BurnWeights::from_file(file, &config, &device, cos, sin)?;
+            // A fresh cell: this cannot fail.
+            let _ = burn.set(weights);
+        }
         Ok(Self {
             config,
             device,
-            embed,
-            blocks,
-            output_norm,
-            output,
-            rope_cos,
-            rope_sin,
+            burn,
             host,
         })
+    }
+
+    /// The burn tensors, dequantized from the host blocks on first use.
+    fn burn(&self) -> Result<&BurnWeights, ModelError> {
+        if let Some(w) = self.burn.get() {
+            return Ok(w);
+        }
+        // `load` fills the cell whenever there is no host model.
+        let host = self
+            .host
+            .as_ref()
+            .ok_or_else(|| ModelError::Backend("model weights missing".into()))?;
+        Ok(self
+            .burn
+            .get_or_init(|| BurnWeights::from_host(host, &self.config, &self.device)))
     }
 
     /// Opens `path` and loads the model from it (no hashing).
@@ -533,7 +738,7 @@ impl Llama {
         let hidden = self.forward_hidden(tokens, cache)?;
         let seq = tokens.len();
         let last = hidden.slice(s![seq - 1..seq, ..]);
-        let logits = self.output.forward(last);
+        let logits = self.burn()?.output.forward(last);
         to_vec(logits)
     }
 
@@ -543,7 +748,7 @@ impl Llama {
     pub fn forward_all(&self, tokens: &[u32], cache: &mut KvCache) -> Result<Vec<f32>, ModelError> {
         self.check_input(tokens, cache)?;
         let hidden = self.forward_hidden(tokens, cache)?;
-        to_vec(self.output.forward(hidden))
+        to_vec(self.burn()?.output.forward(hidden))
     }
 
     fn check_input(&self, tokens: &[u32], cache: &KvCache) -> Result<(), ModelError> {
@@ -576,15 +781,15 @@ impl Llama {
     }
 
     /// Adjacent-pair RoPE on `[seq, heads, head_dim]` for positions `pos0..pos0+seq`.
-    fn rope(&self, x: Tensor<3>, pos0: usize) -> Tensor<3> {
+    fn rope(w: &BurnWeights, x: Tensor<3>, pos0: usize) -> Tensor<3> {
         let [seq, heads, hd] = x.dims();
         let half = hd / 2;
-        let cos = self
+        let cos = w
             .rope_cos
             .clone()
             .slice(s![pos0..pos0 + seq, ..])
             .reshape([seq, 1, half, 1]);
-        let sin = self
+        let sin = w
             .rope_sin
             .clone()
             .slice(s![pos0..pos0 + seq, ..])
@@ -605,9 +810,10 @@ impl Llama {
         let pos0 = cache.len;
         let ids: Vec<i64> = tokens.iter().map(|&t| i64::from(t)).collect();
         let ids = Tensor::<1, Int>::from_data(TensorData::new(ids, [seq]), &self.device);
-        let mut x = self.embed.clone().select(0, ids);
+        let w = self.burn()?;
+        let mut x = w.embed.clone().select(0, ids);
         let group = c.n_heads / c.n_kv_heads;
-        for (block, slot) in self.blocks.iter().zip(cache.layers.iter_mut()) {
+        for (block, slot) in w.blocks.iter().zip(cache.layers.iter_mut()) {
             let xn = self.rms_norm(x.clone(), &block.attn_norm);
             let q = block
                 .wq
@@ -621,8 +827,8 @@ impl Llama {
                 .wv
                 .forward(xn)
                 .reshape([seq, c.n_kv_heads, c.head_dim]);
-            let q = self.rope(q, pos0).swap_dims(0, 1).unsqueeze::<4>();
-            let k = self.rope(k, pos0).swap_dims(0, 1).unsqueeze::<4>();
+            let q = Self::rope(w, q, pos0).swap_dims(0, 1).unsqueeze::<4>();
+            let k = Self::rope(w, k, pos0).swap_dims(0, 1).unsqueeze::<4>();
             let v = v.swap_dims(0, 1).unsqueeze::<4>();
             let (k_all, v_all) = match slot.take() {
                 Some((kc, vc)) => (Tensor::cat(vec![kc, k], 2), Tensor::cat(vec![vc, v], 2)),
@@ -663,17 +869,8 @@ impl Llama {
         }
         cache.len += seq;
         cache.burn_len = cache.len;
-        Ok(self.rms_norm(x, &self.output_norm))
+        Ok(self.rms_norm(x, &w.output_norm))
     }
-}
-
-fn blocks_quant_ok(blocks: &[Block], output: &Linear) -> bool {
-    output.quant.is_some()
-        && blocks.iter().all(|b| {
-            [&b.wq, &b.wk, &b.wv, &b.wo, &b.w_gate, &b.w_up, &b.w_down]
-                .iter()
-                .all(|l| l.quant.is_some())
-        })
 }
 
 fn to_vec<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, ModelError> {
