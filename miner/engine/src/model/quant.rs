@@ -242,9 +242,9 @@ impl QuantMatrix {
         tmp.par_chunks_mut(CHUNK * n)
             .enumerate()
             .for_each(|(ci, chunk)| self.rows_by_acts(ci * CHUNK, chunk.len() / n, xs, chunk));
-        for r in 0..rows {
-            for t in 0..n {
-                out[t * rows + r] = tmp[r * n + t];
+        for (t, dst) in out.chunks_exact_mut(rows).take(n).enumerate() {
+            for (r, o) in dst.iter_mut().enumerate() {
+                *o = tmp[r * n + t];
             }
         }
     }
@@ -329,6 +329,16 @@ impl QuantizedActs {
         self.d.resize(nb, 0.0);
         self.s.resize(nb, 0.0);
         self.isum.resize(nb, 0);
+        #[cfg(target_arch = "x86_64")]
+        if simd::quantize(x, self) {
+            return Ok(());
+        }
+        self.quantize_portable(x);
+        Ok(())
+    }
+
+    /// The portable loop of [`Self::quantize`] (buffers already sized).
+    fn quantize_portable(&mut self, x: &[f32]) {
         for (b, xb) in x.chunks_exact(QK).enumerate() {
             let amax = xb.iter().fold(0.0f32, |a, v| a.max(v.abs()));
             let d = amax / 127.0;
@@ -343,7 +353,6 @@ impl QuantizedActs {
             self.s[b] = f16::from_f32(d * sum as f32).to_f32();
             self.isum[b] = sum;
         }
-        Ok(())
     }
 }
 
@@ -543,8 +552,11 @@ impl HostModel {
         let mut proj = vec![0.0f32; n * h];
         let mut gate = vec![0.0f32; n * ff];
         let mut up = vec![0.0f32; n * ff];
-        let mut scores = vec![0.0f32; pos0 + n];
-        let mut qh = vec![0.0f32; hd];
+        if hd > MAX_HEAD_DIM {
+            return Err(ModelError::BadConfig(format!(
+                "head width {hd} is above the CPU path's limit of {MAX_HEAD_DIM}"
+            )));
+        }
         let scale = 1.0 / (hd as f32).sqrt();
         let quantize =
             |acts: &mut [QuantizedActs], rows: &[f32], width: usize| -> Result<(), QuantError> {
@@ -579,45 +591,37 @@ impl HostModel {
             let kv = &mut cache.host[li];
             kv.k.extend(k.iter().map(|&f| round_f16(f)));
             kv.v.extend(v.iter().map(|&f| round_f16(f)));
-            for t in 0..n {
-                let total = pos0 + t + 1;
-                for head in 0..c.n_heads {
+            // One task per (token, head): each writes its own `head_dim` slice of `att`.
+            let kv = &cache.host[li];
+            att.par_chunks_mut(hd).enumerate().for_each_init(
+                || vec![0.0f32; pos0 + n],
+                |scores, (idx, out)| {
+                    let (t, head) = (idx / c.n_heads, idx % c.n_heads);
                     let g = head / group;
-                    // Q is rounded to f16 (as llama.cpp does before its f16 K·Q product),
-                    // the softmax row stays f32. Of the four variants measured against
-                    // llama.cpp's greedy ids with these kernels (Q and/or the softmax row
-                    // rounded to f16), this one matched the most reference tokens (see
-                    // tests/smollm2_greedy.rs); with f16 Q every product is exact in f32,
-                    // so the sum barely depends on its order.
-                    for (dst, &src) in qh
-                        .iter_mut()
-                        .zip(&q[t * h + head * hd..t * h + (head + 1) * hd])
-                    {
+                    // Q is rounded to f16 (as llama.cpp does before its f16 K·Q
+                    // product), the softmax row stays f32. Of the four variants
+                    // measured against llama.cpp's greedy ids with these kernels (Q
+                    // and/or the softmax row rounded to f16), this one matched the
+                    // most reference tokens (see tests/smollm2_greedy.rs); with f16 Q
+                    // every product is exact in f32, so the sum barely depends on
+                    // its order.
+                    let mut qh = [0.0f32; MAX_HEAD_DIM];
+                    let qh = &mut qh[..hd];
+                    for (dst, &src) in qh.iter_mut().zip(out_q(&q, t, h, head, hd)) {
                         *dst = round_f16(src);
                     }
-                    let mut max = f32::NEG_INFINITY;
-                    for (p, sc) in scores[..total].iter_mut().enumerate() {
-                        let kt = &kv.k[p * kvd + g * hd..p * kvd + (g + 1) * hd];
-                        *sc = dot(&qh, kt) * scale;
-                        max = max.max(*sc);
-                    }
-                    let mut sum = 0.0f32;
-                    for sc in &mut scores[..total] {
-                        *sc = (*sc - max).exp();
-                        sum += *sc;
-                    }
-                    let inv = 1.0 / sum;
-                    let out = &mut att[t * h + head * hd..t * h + (head + 1) * hd];
-                    out.fill(0.0);
-                    for (p, &e) in scores[..total].iter().enumerate() {
-                        let w = e * inv;
-                        let vt = &kv.v[p * kvd + g * hd..p * kvd + (g + 1) * hd];
-                        for (o, vv) in out.iter_mut().zip(vt) {
-                            *o += w * vv;
-                        }
-                    }
-                }
-            }
+                    let job = Attend {
+                        q: qh,
+                        k: &kv.k,
+                        v: &kv.v,
+                        kvd,
+                        off: g * hd,
+                        total: pos0 + t + 1,
+                        scale,
+                    };
+                    job.run(&mut scores[..pos0 + t + 1], out);
+                },
+            );
             quantize(&mut acts, &att, h)?;
             wo.matmat(&acts, &mut proj);
             for (a, b) in x.iter_mut().zip(&proj) {
@@ -699,8 +703,74 @@ fn dot_q8(q: &[u8; 32], x: &[i8; 32]) -> i32 {
     acc
 }
 
+/// Widest head the CPU path handles (its per-task query buffer lives on the stack).
+const MAX_HEAD_DIM: usize = 512;
+
+/// Query row `head` of token `t`.
+fn out_q(q: &[f32], t: usize, h: usize, head: usize, hd: usize) -> &[f32] {
+    &q[t * h + head * hd..t * h + (head + 1) * hd]
+}
+
+/// Attention of one query head over the cached positions `0..total`.
+struct Attend<'a> {
+    /// The query (already rounded to `f16` precision), `head_dim` values.
+    q: &'a [f32],
+    /// Cached keys / values, `[pos][kvd]`.
+    k: &'a [f32],
+    v: &'a [f32],
+    kvd: usize,
+    /// Offset of this head's KV group in a cached row.
+    off: usize,
+    total: usize,
+    scale: f32,
+}
+
+impl Attend<'_> {
+    /// Writes `softmax(q · Kᵀ · scale) · V` into `out`; `scores` is scratch (`total`).
+    /// The AVX2 version gives the same bits (same lanes, same order, no FMA).
+    fn run(&self, scores: &mut [f32], out: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if simd::attend(self, scores, out) {
+            return;
+        }
+        self.run_portable(scores, out);
+    }
+
+    fn run_portable(&self, scores: &mut [f32], out: &mut [f32]) {
+        let hd = self.q.len();
+        let mut max = f32::NEG_INFINITY;
+        for (p, sc) in scores[..self.total].iter_mut().enumerate() {
+            let at = p * self.kvd + self.off;
+            *sc = dot(self.q, &self.k[at..at + hd]) * self.scale;
+            max = max.max(*sc);
+        }
+        let inv = 1.0 / softmax_numerators(&mut scores[..self.total], max);
+        out.fill(0.0);
+        for (p, &e) in scores[..self.total].iter().enumerate() {
+            let w = e * inv;
+            let at = p * self.kvd + self.off;
+            for (o, vv) in out.iter_mut().zip(&self.v[at..at + hd]) {
+                *o += w * vv;
+            }
+        }
+    }
+}
+
+/// Replaces each score by `exp(score - max)`; returns their sum.
+fn softmax_numerators(scores: &mut [f32], max: f32) -> f32 {
+    let mut sum = 0.0f32;
+    for sc in scores {
+        *sc = (*sc - max).exp();
+        sum += *sc;
+    }
+    sum
+}
+
 /// `Σ a_j · b_j` with eight independent partial sums (so the loop vectorizes; a single
-/// running sum is one long dependency chain).
+/// running sum is one long dependency chain). [`simd`]'s version reduces the lanes in
+/// this same order and gives the same bits. (The order is not arbitrary: greedy
+/// decoding of SmolLM2 meets near-ties where even this changes a token; this order is
+/// the one measured to match llama.cpp on the prompt.)
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     let (ac, at) = a.as_chunks::<8>();
     let (bc, bt) = b.as_chunks::<8>();
@@ -861,6 +931,48 @@ mod tests {
         let mut row = vec![0.0; 64];
         m.row_f32(2, &mut row);
         assert_eq!(&all[128..], &row[..]);
+    }
+
+    #[test]
+    fn fast_activation_quantization_equals_the_portable_loop() {
+        let x: Vec<f32> = (0..256)
+            .map(|i| ((i as f32 * 0.913).sin() * 3.0) + if i % 64 == 0 { 0.0 } else { 0.01 })
+            .chain(std::iter::repeat_n(0.0, 32))
+            .collect();
+        let mut fast = QuantizedActs::default();
+        fast.quantize(&x).unwrap();
+        let mut portable = fast.clone();
+        portable.quantize_portable(&x);
+        assert_eq!(fast.qs, portable.qs);
+        assert_eq!(fast.d, portable.d);
+        assert_eq!(fast.s, portable.s);
+        assert_eq!(fast.isum, portable.isum);
+        assert!(fast.d[8] == 0.0 && fast.qs[256..].iter().all(|&q| q == 0));
+    }
+
+    #[test]
+    fn fast_attention_gives_the_portable_bits() {
+        let (hd, kvd, total) = (64, 128, 37);
+        let val = |i: usize, f: f32| round_f16(((i as f32) * f).sin());
+        let q: Vec<f32> = (0..hd).map(|i| val(i, 0.37)).collect();
+        let k: Vec<f32> = (0..total * kvd).map(|i| val(i, 0.11)).collect();
+        let v: Vec<f32> = (0..total * kvd).map(|i| val(i, 0.23)).collect();
+        let job = Attend {
+            q: &q,
+            k: &k,
+            v: &v,
+            kvd,
+            off: 64,
+            total,
+            scale: 0.125,
+        };
+        let (mut s1, mut s2) = (vec![0.0; total], vec![0.0; total]);
+        let (mut fast, mut portable) = (vec![0.0; hd], vec![0.0; hd]);
+        job.run(&mut s1, &mut fast);
+        job.run_portable(&mut s2, &mut portable);
+        assert_eq!(fast, portable);
+        // A convex combination of the value rows: within their range.
+        assert!(fast.iter().all(|o| o.abs() <= 1.0));
     }
 
     #[test]

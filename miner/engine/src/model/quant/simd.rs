@@ -22,15 +22,22 @@
 //! so there are no raw pointers.
 
 use std::arch::x86_64::{
-    __m128, __m128i, __m256, __m256i, _mm_add_ps, _mm_add_ss, _mm_and_si128, _mm_cvtss_f32,
-    _mm_fmadd_ps, _mm_movehdup_ps, _mm_movehl_ps, _mm_set1_epi8, _mm_set1_ps, _mm_setzero_ps,
-    _mm_srli_epi16, _mm256_castps256_ps128, _mm256_cvtepi32_ps, _mm256_extractf128_ps,
-    _mm256_fmadd_ps, _mm256_madd_epi16, _mm256_maddubs_epi16, _mm256_mul_ps, _mm256_set_m128i,
-    _mm256_set1_epi8, _mm256_set1_epi16, _mm256_set1_ps, _mm256_setzero_ps, _mm256_sign_epi8,
+    __m128, __m128i, __m256, __m256i, _MM_FROUND_NO_EXC, _MM_FROUND_TO_NEAREST_INT, _mm_add_ps,
+    _mm_add_ss, _mm_and_si128, _mm_cvtss_f32, _mm_fmadd_ps, _mm_hadd_ps, _mm_max_ps, _mm_max_ss,
+    _mm_movehdup_ps, _mm_movehl_ps, _mm_set1_epi8, _mm_set1_ps, _mm_setzero_ps, _mm_srli_epi16,
+    _mm256_add_epi32, _mm256_add_ps, _mm256_andnot_ps, _mm256_castps256_ps128, _mm256_cvtepi32_ps,
+    _mm256_cvtps_epi32, _mm256_extractf128_ps, _mm256_fmadd_ps, _mm256_madd_epi16,
+    _mm256_maddubs_epi16, _mm256_max_ps, _mm256_mul_ps, _mm256_packs_epi16, _mm256_packs_epi32,
+    _mm256_permutevar8x32_epi32, _mm256_round_ps, _mm256_set_m128i, _mm256_set1_epi8,
+    _mm256_set1_epi16, _mm256_set1_ps, _mm256_setr_epi32, _mm256_setzero_ps, _mm256_sign_epi8,
     _mm256_sub_epi8,
 };
 
-use super::{GROUP, Kind, QK, QuantMatrix, QuantizedActs};
+use half::f16;
+
+use super::{
+    Attend, GROUP, Kind, MAX_HEAD_DIM, QK, QuantMatrix, QuantizedActs, softmax_numerators,
+};
 
 /// Whether this CPU runs the kernels (AVX2 and FMA).
 pub(super) fn available() -> bool {
@@ -57,6 +64,120 @@ pub(super) fn rows_by_acts(
         rows_by_acts_avx2(w, r0, nrows, acts, out);
     }
     true
+}
+
+/// Quantizes `x` (a whole number of 32-element blocks) into `a` like llama.cpp's AVX2
+/// `quantize_row_q8_1`; `false` when the CPU lacks AVX2/FMA.
+pub(super) fn quantize(x: &[f32], a: &mut QuantizedActs) -> bool {
+    if !available() {
+        return false;
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: as in `rows_by_acts`: the function needs AVX2 and FMA, checked just above.
+    unsafe {
+        quantize_avx2(x, a);
+    }
+    true
+}
+
+#[target_feature(enable = "avx2,fma")]
+fn quantize_avx2(x: &[f32], a: &mut QuantizedActs) {
+    let nb = x.len() / QK;
+    let (xb, _) = x.as_chunks::<QK>();
+    let (qb, _) = a.qs[..nb * QK].as_chunks_mut::<QK>();
+    let sign_bit = _mm256_set1_ps(-0.0);
+    let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    for (b, (xs, qs)) in xb.iter().zip(qb.iter_mut()).enumerate().take(nb) {
+        let v: [__m256; 4] = std::array::from_fn(|k| {
+            let part: [f32; 8] = xs[k * 8..(k + 1) * 8].try_into().unwrap_or([0.0; 8]);
+            pulp::cast(part)
+        });
+        let mut m = _mm256_andnot_ps(sign_bit, v[0]);
+        for vk in &v[1..] {
+            m = _mm256_max_ps(m, _mm256_andnot_ps(sign_bit, *vk));
+        }
+        let m4 = _mm_max_ps(_mm256_extractf128_ps::<1>(m), _mm256_castps256_ps128(m));
+        let m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        let m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        let amax = _mm_cvtss_f32(m4);
+        let d = amax / 127.0;
+        let id = if amax != 0.0 { 127.0 / amax } else { 0.0 };
+        let mul = _mm256_set1_ps(id);
+        let i: [__m256i; 4] = std::array::from_fn(|k| {
+            _mm256_cvtps_epi32(_mm256_round_ps::<
+                { _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC },
+            >(_mm256_mul_ps(v[k], mul)))
+        });
+        let sum = _mm256_add_epi32(_mm256_add_epi32(i[0], i[1]), _mm256_add_epi32(i[2], i[3]));
+        let lanes: [i32; 8] = pulp::cast(sum);
+        let isum: i32 = lanes.iter().sum();
+        // i32 → i16 → i8 with saturation (|q| ≤ 127 already), then undo the lane
+        // interleaving of the packs.
+        let p16a = _mm256_packs_epi32(i[0], i[1]);
+        let p16b = _mm256_packs_epi32(i[2], i[3]);
+        let p8 = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(p16a, p16b), order);
+        *qs = pulp::cast(p8);
+        a.d[b] = f16::from_f32(d).to_f32();
+        a.s[b] = f16::from_f32(d * isum as f32).to_f32();
+        a.isum[b] = isum;
+    }
+}
+
+/// [`Attend::run`] with AVX2; `false` when the CPU lacks AVX2/FMA or the head width
+/// is not a multiple of 8.
+pub(super) fn attend(job: &Attend<'_>, scores: &mut [f32], out: &mut [f32]) -> bool {
+    if !available() || !job.q.len().is_multiple_of(8) {
+        return false;
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: as in `rows_by_acts`: the function needs AVX2 and FMA, checked just above.
+    unsafe {
+        attend_avx2(job, scores, out);
+    }
+    true
+}
+
+#[target_feature(enable = "avx2,fma")]
+fn attend_avx2(job: &Attend<'_>, scores: &mut [f32], out: &mut [f32]) {
+    let hd = job.q.len();
+    let (q, _) = job.q.as_chunks::<8>();
+    let lanes = |s: &[f32]| -> __m256 {
+        let a: [f32; 8] = s.try_into().unwrap_or([0.0; 8]);
+        pulp::cast(a)
+    };
+    let mut max = f32::NEG_INFINITY;
+    for (p, sc) in scores[..job.total].iter_mut().enumerate() {
+        let at = p * job.kvd + job.off;
+        let (k, _) = job.k[at..at + hd].as_chunks::<8>();
+        // Separate multiply and add, lane j summing elements j, j+8, …: the same
+        // operations as the portable `dot`.
+        let mut acc = _mm256_setzero_ps();
+        for (qc, kc) in q.iter().zip(k) {
+            acc = _mm256_add_ps(acc, _mm256_mul_ps(pulp::cast(*qc), pulp::cast(*kc)));
+        }
+        // ((a0 + a4) + (a1 + a5)) + ((a2 + a6) + (a3 + a7)), as the portable `dot`.
+        let h = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps::<1>(acc));
+        let h = _mm_hadd_ps(h, h);
+        *sc = _mm_cvtss_f32(_mm_add_ss(h, _mm_movehdup_ps(h))) * job.scale;
+        max = max.max(*sc);
+    }
+    let inv = 1.0 / softmax_numerators(&mut scores[..job.total], max);
+    let mut o = [_mm256_setzero_ps(); MAX_HEAD_DIM / 8];
+    let o = &mut o[..hd / 8];
+    for (p, &e) in scores[..job.total].iter().enumerate() {
+        let w = _mm256_set1_ps(e * inv);
+        let at = p * job.kvd + job.off;
+        for (j, oj) in o.iter_mut().enumerate() {
+            *oj = _mm256_add_ps(
+                *oj,
+                _mm256_mul_ps(w, lanes(&job.v[at + j * 8..at + j * 8 + 8])),
+            );
+        }
+    }
+    for (dst, src) in out.chunks_exact_mut(8).zip(o.iter()) {
+        let a: [f32; 8] = pulp::cast(*src);
+        dst.copy_from_slice(&a);
+    }
 }
 
 const K_Q4_0: u8 = 0;
