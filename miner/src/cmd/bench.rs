@@ -7,8 +7,10 @@ use std::sync::atomic::AtomicBool;
 
 use clap::Args;
 use infernet_engine::generate::GenerationParams;
+use infernet_engine::model::Backend;
 
-use super::{load_engine, set_threads};
+use super::infer::{load_engine_on, parse_backend};
+use super::set_threads;
 
 /// Text the benchmark prompt is cut from (repeated as needed).
 const BENCH_TEXT: &str = "The history of computing is a story of people who wanted to calculate faster \
@@ -36,6 +38,9 @@ pub struct BenchArgs {
     /// Tokens to decode after the prompt.
     #[arg(long, default_value_t = 128)]
     decode_tokens: usize,
+    /// Compute backend: cpu (default), wgpu or cuda.
+    #[arg(long, default_value = "cpu", value_parser = parse_backend)]
+    backend: Backend,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -56,7 +61,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         .model
         .clone()
         .unwrap_or_else(infernet_engine::default_model_path);
-    let engine = load_engine(&path)?;
+    let engine = load_engine_on(&path, args.backend)?;
     let mut prompt = Vec::new();
     while prompt.len() < args.prompt_tokens {
         prompt.extend(engine.encode_prompt(BENCH_TEXT));
@@ -89,6 +94,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             "decode_tokens_per_s": out.decode_tokens_per_s(),
             "peak_rss_bytes": peak,
             "threads": threads,
+            "backend": args.backend.name(),
             "prompt_tokens": out.prompt_tokens,
             "decode_tokens": out.decode_steps,
         });
@@ -96,6 +102,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     } else {
         println!("model:    {}", path.display());
         println!("threads:  {threads}");
+        println!("backend:  {}", args.backend.name());
         println!(
             "prefill:  {:.1} tokens/s ({} tokens)",
             out.prefill_tokens_per_s(),

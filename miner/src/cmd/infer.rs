@@ -8,10 +8,39 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
 use clap::Args;
+use infernet_engine::engine::Engine;
 use infernet_engine::generate::GenerationParams;
+use infernet_engine::model::{Backend, ModelOptions};
 use infernet_engine::sampler::SamplingParams;
 
-use super::{load_engine, set_threads};
+use super::{byte_bar, set_threads};
+
+/// Parses `--backend` (`cpu`, `wgpu`, `cuda`).
+pub(super) fn parse_backend(s: &str) -> Result<Backend, String> {
+    s.parse::<Backend>().map_err(|e| e.to_string())
+}
+
+/// Loads (and hashes) a model with a progress bar onto `backend`'s device. The GPU
+/// backends exist only in builds with the `wgpu` / `cuda` features.
+pub(super) fn load_engine_on(path: &std::path::Path, backend: Backend) -> anyhow::Result<Engine> {
+    let size = std::fs::metadata(path)
+        .with_context(|| {
+            format!(
+                "model file {} (run `infernet-miner model fetch`?)",
+                path.display()
+            )
+        })?
+        .len();
+    let options = ModelOptions {
+        device: Some(backend.device()?),
+        ..ModelOptions::default()
+    };
+    let bar = byte_bar(size, "loading");
+    let engine = Engine::load(path, &options, &mut |done, _| bar.set_position(done))
+        .with_context(|| format!("loading {} on {}", path.display(), backend.name()))?;
+    bar.finish_and_clear();
+    Ok(engine)
+}
 
 /// Arguments of `infer`.
 #[derive(Debug, Args)]
@@ -47,6 +76,10 @@ pub struct InferArgs {
     /// Compute threads (default: one per core).
     #[arg(long)]
     threads: Option<usize>,
+    /// Compute backend: cpu (default), wgpu or cuda (the last two need a build with
+    /// the `wgpu` / `cuda` feature).
+    #[arg(long, default_value = "cpu", value_parser = parse_backend)]
+    backend: Backend,
     /// Print one JSON object instead of streaming text.
     #[arg(long)]
     json: bool,
@@ -59,7 +92,7 @@ pub fn run(args: InferArgs) -> anyhow::Result<()> {
         .model
         .clone()
         .unwrap_or_else(infernet_engine::default_model_path);
-    let engine = load_engine(&path)?;
+    let engine = load_engine_on(&path, args.backend)?;
     let prompt_tokens = match (&args.prompt, &args.chat) {
         (_, Some(chat)) => engine
             .encode_chat(chat)
