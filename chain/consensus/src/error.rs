@@ -485,6 +485,45 @@ pub enum TxError {
         /// The score given.
         score: u8,
     },
+    /// R-094: `Complain` names a purchase that does not exist or was not delivered.
+    #[error(
+        "R-094: purchase {purchase} is unknown or not delivered; only a delivered purchase can \
+         be complained about"
+    )]
+    PurchaseNotDelivered {
+        /// The purchase id.
+        purchase: Hash,
+    },
+    /// R-095: the sender of `Complain` is not the purchase's buyer.
+    #[error("R-095: only the buyer of purchase {purchase} may complain about it")]
+    NotBuyer {
+        /// The purchase id.
+        purchase: Hash,
+    },
+    /// R-096: the complaint's record index is not an index of the listing's records.
+    #[error("R-096: record index {index} is out of range: the listing has {records} record(s)")]
+    BadRecordIndex {
+        /// The index given.
+        index: u32,
+        /// Records in the listing.
+        records: usize,
+    },
+    /// R-097: the buyer already complained about this record of this purchase.
+    #[error("R-097: record {index} of purchase {purchase} already has a complaint")]
+    AlreadyComplained {
+        /// The purchase id.
+        purchase: Hash,
+        /// The record index.
+        index: u32,
+    },
+    /// R-098: the complaint comes after `delivered_at + complaint_window`.
+    #[error("R-098: the complaint window of purchase {purchase} closed at height {deadline}")]
+    ComplaintWindowClosed {
+        /// The purchase id.
+        purchase: Hash,
+        /// The last height at which a complaint was allowed.
+        deadline: Height,
+    },
     /// The state backend failed; the transaction was not judged.
     #[error(transparent)]
     State(#[from] StateError),

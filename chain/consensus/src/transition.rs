@@ -9,8 +9,8 @@ use std::collections::HashSet;
 
 use infernet_crypto::{Address, Hash, domain, hash::hash};
 use infernet_types::state::{
-    Account, Job, JobStatus, Listing, ListingStatus, Miner, Model, Payout, Purchase,
-    PurchaseStatus, Record, Reputation, StateKey, StateValue,
+    Account, Complaint, Job, JobStatus, Listing, ListingStatus, Miner, Model, Payout, Purchase,
+    PurchaseStatus, Record, Reputation, SellerStats, StateKey, StateValue,
 };
 use infernet_types::{
     Amount, Attestation, AttestationEvidence, Block, ChainSpec, Coinbase, Height, Offer,
@@ -303,6 +303,25 @@ impl<'a, V: StateView + ?Sized> Executor<'a, V> {
         );
     }
 
+    /// Applies `change` to `seller`'s market history (protocol.md §1, `SellerStats`).
+    fn bump_seller_stats(
+        &mut self,
+        seller: Address,
+        change: impl FnOnce(&mut SellerStats) -> Option<()>,
+    ) -> Result<(), TxError> {
+        let key = StateKey::SellerStats(seller);
+        let mut stats = match self.overlay.get(&key)? {
+            None => SellerStats::default(),
+            Some(StateValue::SellerStats(s)) => s,
+            Some(_) => return Err(corrupt(&key, "SellerStats").into()),
+        };
+        change(&mut stats).ok_or(TxError::Overflow {
+            what: "seller stats",
+        })?;
+        self.overlay.put(key, Some(StateValue::SellerStats(stats)));
+        Ok(())
+    }
+
     /// Whether a record is held by a live listing: one awaiting delivery, or open and not
     /// past its end. A record whose listing lapsed is free again.
     fn is_listed(&mut self, record: &Record) -> Result<bool, TxError> {
@@ -450,6 +469,10 @@ impl<'a, V: StateView + ?Sized> Executor<'a, V> {
                     self.credit(&purchase.buyer, purchase.escrow)?;
                     let mut listing = self.listing(&purchase.listing)?;
                     listing.status = ListingStatus::Open;
+                    self.bump_seller_stats(listing.seller, |s| {
+                        s.refunded = s.refunded.checked_add(1)?;
+                        Some(())
+                    })?;
                     self.put_listing(listing);
                     self.put_purchase(purchase);
                 }
@@ -882,6 +905,10 @@ impl<'a, V: StateView + ?Sized> Executor<'a, V> {
                     created_at: h,
                     status: ListingStatus::Open,
                 });
+                self.bump_seller_stats(sender, |s| {
+                    s.listings = s.listings.checked_add(1)?;
+                    Some(())
+                })?;
             }
             TxKind::CancelListing { listing } => {
                 let mut l = self.listing(listing)?;
@@ -900,6 +927,10 @@ impl<'a, V: StateView + ?Sized> Executor<'a, V> {
                     }
                 }
                 self.put_listing(l);
+                self.bump_seller_stats(sender, |s| {
+                    s.cancelled = s.cancelled.checked_add(1)?;
+                    Some(())
+                })?;
             }
             TxKind::Buy { listing, reply_key } => {
                 let mut l = self.listing(listing)?;
@@ -980,8 +1011,8 @@ impl<'a, V: StateView + ?Sized> Executor<'a, V> {
                         self.spec.sale_royalties.model_owner_bps,
                         "sale royalty",
                     )?;
-                    let model_owner = self.model(&rec.receipt.model)?.map(|m| m.owner);
-                    let model_cut = if model_owner.is_some() {
+                    let model = self.model(&rec.receipt.model)?;
+                    let model_cut = if model.is_some() {
                         model_cut
                     } else {
                         Amount::ZERO
@@ -991,9 +1022,8 @@ impl<'a, V: StateView + ?Sized> Executor<'a, V> {
                         .and_then(|s| s.checked_sub(model_cut))
                         .map_err(overflow("sale split"))?;
                     self.credit(&rec.receipt.miner, miner_cut)?;
-                    if let Some(owner) = model_owner {
-                        self.credit(&owner, model_cut)?;
-                    }
+                    // The model owner's share walks the fork lineage like a job royalty.
+                    self.pay_royalty(model, model_cut)?;
                     rec.owner = p.buyer;
                     rec.sealed_key = key.clone();
                     rec.listing = None;
@@ -1004,6 +1034,10 @@ impl<'a, V: StateView + ?Sized> Executor<'a, V> {
                 l.status = ListingStatus::Sold { purchase: p.id };
                 self.put_purchase(p);
                 self.put_listing(l);
+                self.bump_seller_stats(sender, |s| {
+                    s.sales = s.sales.checked_add(1)?;
+                    Some(())
+                })?;
             }
             TxKind::RateJob { job: job_id, score } => {
                 let mut job = self.job(job_id)?;
@@ -1034,6 +1068,75 @@ impl<'a, V: StateView + ?Sized> Executor<'a, V> {
                     .ok_or(TxError::Overflow { what: "ratings" })?;
                 self.put_miner(miner);
                 self.put_job(job);
+            }
+            TxKind::Complain {
+                purchase,
+                record_index,
+                reason,
+                detail,
+            } => {
+                let p = self.purchase(purchase)?;
+                let (p, delivered_at) = match p {
+                    Some(p) => match p.status {
+                        PurchaseStatus::Delivered { height } => (p, height),
+                        _ => {
+                            return Err(TxError::PurchaseNotDelivered {
+                                purchase: *purchase,
+                            });
+                        }
+                    },
+                    None => {
+                        return Err(TxError::PurchaseNotDelivered {
+                            purchase: *purchase,
+                        });
+                    }
+                };
+                if p.buyer != sender {
+                    return Err(TxError::NotBuyer {
+                        purchase: *purchase,
+                    });
+                }
+                let l = self.listing(&p.listing)?;
+                let record = usize::try_from(*record_index)
+                    .ok()
+                    .and_then(|i| l.records.get(i))
+                    .copied()
+                    .ok_or(TxError::BadRecordIndex {
+                        index: *record_index,
+                        records: l.records.len(),
+                    })?;
+                let key = StateKey::Complaint(*purchase, *record_index);
+                if self.overlay.get(&key)?.is_some() {
+                    return Err(TxError::AlreadyComplained {
+                        purchase: *purchase,
+                        index: *record_index,
+                    });
+                }
+                let deadline = delivered_at.saturating_add(self.spec.complaint_window);
+                if h > deadline {
+                    return Err(TxError::ComplaintWindowClosed {
+                        purchase: *purchase,
+                        deadline,
+                    });
+                }
+                self.overlay.put(
+                    key,
+                    Some(StateValue::Complaint(Complaint {
+                        purchase: *purchase,
+                        record_index: *record_index,
+                        listing: l.id,
+                        record,
+                        buyer: sender,
+                        seller: l.seller,
+                        reason: *reason,
+                        detail: detail.clone(),
+                        height: h,
+                    })),
+                );
+                self.bump_seller_stats(l.seller, |s| {
+                    s.complaints = s.complaints.checked_add(1)?;
+                    Some(())
+                })?;
             }
         }
         Ok(())

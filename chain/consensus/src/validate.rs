@@ -108,6 +108,9 @@ pub fn check_field_limits(kind: &TxKind, spec: &ChainSpec) -> Result<(), TxError
         | TxKind::CancelListing { .. }
         | TxKind::Buy { .. }
         | TxKind::RateJob { .. } => {}
+        TxKind::Complain { detail, .. } => {
+            field("detail", detail.len(), l.max_string_bytes)?;
+        }
         TxKind::RegisterModel {
             name, architecture, ..
         } => {

@@ -2,22 +2,31 @@
 //! network service and the block producer.
 //!
 //! Paged state listings (models, miners, listings) scan the state column (the store keeps no
-//! per-kind index yet), which is fine for local and test networks; records by owner use the
-//! store's owner index.
+//! per-kind index yet), which is fine for local and test networks; complaints scan the
+//! complaint entries of the state (by key prefix); records by owner use the store's owner
+//! index, record histories its record history index.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use infernet_consensus::StateView;
 use infernet_mempool::MempoolError;
-use infernet_rpc::convert::{account_view, listing_view};
-use infernet_rpc::views::{
-    BlockRef, BlockView, ChainInfoView, DevMineView, HeaderView, JobView, ListingView, MempoolView,
-    MinerView, ModelView, NodeInfoView, Page, PeerDirection, PeerView, RecordView, SyncStatusView,
-    TipView, TransactionView, TxStatus, TxView,
+use infernet_rpc::convert::{
+    account_view, complaint_view, listing_view, purchase_view, seller_stats_view,
 };
-use infernet_rpc::{Address, H256, ListingQuery, PageQuery, RpcBackend, RpcError, Work};
-use infernet_types::{Account, Hash, SignedTransaction, StateKey, StateValue, decode_exact};
+use infernet_rpc::views::{
+    BlockRef, BlockView, ChainInfoView, ComplaintView, DevMineView, HeaderView, JobView,
+    ListingDetailView, ListingView, MempoolView, MinerView, ModelView, NodeInfoView, Page,
+    PeerDirection, PeerView, PurchaseView, RecordEventKind as EventKindView, RecordEventView,
+    RecordView, SellerStatsView, SyncStatusView, TipView, TransactionView, TxStatus, TxView,
+};
+use infernet_rpc::{
+    Address, ComplaintQuery, H256, ListingQuery, PageQuery, RpcBackend, RpcError, Work,
+};
+use infernet_storage::{RecordEvent, RecordEventKind};
+use infernet_types::{
+    Account, Complaint, Hash, SellerStats, SignedTransaction, StateKey, StateValue, decode_exact,
+};
 use tokio::sync::broadcast;
 
 use crate::chain::Chain;
@@ -105,6 +114,61 @@ impl NodeBackend {
     fn state(&self, key: &StateKey) -> Result<Option<StateValue>, RpcError> {
         self.chain.store().get(key).map_err(internal)
     }
+
+    /// A purchase's view, with the seller read from its listing.
+    fn purchase_view(&self, id: Hash) -> Result<Option<PurchaseView>, RpcError> {
+        let Some(StateValue::Purchase(p)) = self.state(&StateKey::Purchase(id))? else {
+            return Ok(None);
+        };
+        let Some(StateValue::Listing(l)) = self.state(&StateKey::Listing(p.listing))? else {
+            return Err(internal(format!(
+                "purchase {id} names listing {}, which is not in the state",
+                p.listing
+            )));
+        };
+        Ok(Some(purchase_view(
+            &p,
+            l.seller.into(),
+            self.chain.spec().complaint_window,
+        )))
+    }
+
+    /// The txid of the `Complain` that filed `c`, from the record history index.
+    fn complaint_txid(&self, c: &Complaint) -> Result<Option<H256>, RpcError> {
+        let events = self
+            .chain
+            .store()
+            .record_history(&c.record, usize::MAX)
+            .map_err(internal)?;
+        Ok(events
+            .iter()
+            .find(|e| {
+                e.kind == RecordEventKind::Complained
+                    && e.purchase == Some(c.purchase)
+                    && e.height == c.height
+            })
+            .map(|e| e.txid.into()))
+    }
+}
+
+fn event_view(e: &RecordEvent) -> RecordEventView {
+    RecordEventView {
+        height: e.height,
+        txid: e.txid.into(),
+        kind: match e.kind {
+            RecordEventKind::Minted => EventKindView::Minted,
+            RecordEventKind::Transferred => EventKindView::Transferred,
+            RecordEventKind::Listed => EventKindView::Listed,
+            RecordEventKind::ListingCancelled => EventKindView::ListingCancelled,
+            RecordEventKind::Sold => EventKindView::Sold,
+            RecordEventKind::Complained => EventKindView::Complained,
+        },
+        from: e.from.map(Address::from),
+        to: e.to.map(Address::from),
+        price: e.price.map(Into::into),
+        listing: e.listing.map(H256::from),
+        purchase: e.purchase.map(H256::from),
+    }
 }
 
 fn internal(e: impl std::fmt::Display) -> RpcError {
@@ -189,6 +253,8 @@ impl RpcBackend for NodeBackend {
             chain_id: spec.chain_id,
             genesis_hash: self.chain.store().genesis_hash().into(),
             block_time_secs: spec.block_time_secs,
+            min_fee_per_byte: spec.min_fee_per_byte.into(),
+            complaint_window: spec.complaint_window,
             sync: SyncStatusView {
                 syncing,
                 current_height: tip.height,
@@ -391,6 +457,73 @@ impl RpcBackend for NodeBackend {
             Some((l.id.0, view))
         })
         .await
+    }
+
+    async fn listing(&self, id: H256) -> Result<Option<ListingDetailView>, RpcError> {
+        let Some(StateValue::Listing(l)) = self.state(&StateKey::Listing(id.into()))? else {
+            return Ok(None);
+        };
+        let tip = self.chain.store().tip().height();
+        let listing = listing_view(&l, tip);
+        let purchase_detail = match listing.purchase {
+            Some(p) => self.purchase_view(p.into())?,
+            None => None,
+        };
+        Ok(Some(ListingDetailView {
+            listing,
+            purchase_detail,
+        }))
+    }
+
+    async fn purchase(&self, id: H256) -> Result<Option<PurchaseView>, RpcError> {
+        self.purchase_view(id.into())
+    }
+
+    async fn complaints(&self, query: ComplaintQuery) -> Result<Vec<ComplaintView>, RpcError> {
+        // Complaint keys are tag 11 ‖ purchase ‖ index: a purchase filter narrows the scan.
+        let mut prefix = vec![StateKey::Complaint(Hash::ZERO, 0).tag()];
+        if let Some(p) = query.purchase {
+            prefix.extend_from_slice(&p.0);
+        }
+        let entries = self
+            .chain
+            .store()
+            .state_with_prefix(&prefix, usize::MAX)
+            .map_err(internal)?;
+        let seller = query.seller.map(infernet_types::Address::from);
+        let after = query.after.map(|(p, i)| (Hash::from(p), i));
+        let mut picked: Vec<Complaint> = entries
+            .into_iter()
+            .filter_map(|(_, v)| match v {
+                StateValue::Complaint(c) => Some(c),
+                _ => None,
+            })
+            .filter(|c| seller.is_none_or(|s| s == c.seller))
+            .filter(|c| after.is_none_or(|a| (c.purchase, c.record_index) > a))
+            .collect();
+        picked.sort_by_key(|c| (c.purchase, c.record_index));
+        picked.truncate(query.limit as usize);
+        picked
+            .iter()
+            .map(|c| Ok(complaint_view(c, self.complaint_txid(c)?)))
+            .collect()
+    }
+
+    async fn seller_stats(&self, address: Address) -> Result<SellerStatsView, RpcError> {
+        let stats = match self.state(&StateKey::SellerStats(address.into()))? {
+            Some(StateValue::SellerStats(s)) => s,
+            _ => SellerStats::default(),
+        };
+        Ok(seller_stats_view(address, &stats))
+    }
+
+    async fn record_history(&self, id: H256, limit: u32) -> Result<Vec<RecordEventView>, RpcError> {
+        let events = self
+            .chain
+            .store()
+            .record_history(&id.into(), limit as usize)
+            .map_err(internal)?;
+        Ok(events.iter().map(event_view).collect())
     }
 
     async fn peers(&self) -> Result<Vec<PeerView>, RpcError> {

@@ -15,9 +15,10 @@ use jsonrpsee::proc_macros::rpc;
 
 use crate::primitives::{Address, H256};
 use crate::views::{
-    AccountView, BlockRef, BlockView, ChainInfoView, DevMineView, HeaderView, JobView,
-    ListingFilter, ListingView, MinerView, ModelView, NodeInfoView, Page, PageRequest, PeerView,
-    RecordView, TipView, TransactionView, TxView,
+    AccountView, BlockRef, BlockView, ChainInfoView, ComplaintFilter, ComplaintView, DevMineView,
+    HeaderView, JobView, ListingDetailView, ListingFilter, ListingView, MinerView, ModelView,
+    NodeInfoView, Page, PageRequest, PeerView, PurchaseView, RecordEventView, RecordView,
+    SellerStatsView, TipView, TransactionView, TxView,
 };
 
 /// Every method of the Infernet JSON-RPC API (see `specs/rpc.md`).
@@ -97,6 +98,29 @@ pub trait InfernetApi {
         &self,
         filter: Option<ListingFilter>,
     ) -> RpcResult<Page<ListingView>>;
+
+    /// `state_getListing`: one listing with its current purchase, or null.
+    #[method(name = "state_getListing")]
+    async fn state_get_listing(&self, id: H256) -> RpcResult<Option<ListingDetailView>>;
+
+    /// `state_getPurchase`: one purchase, or null.
+    #[method(name = "state_getPurchase")]
+    async fn state_get_purchase(&self, id: H256) -> RpcResult<Option<PurchaseView>>;
+
+    /// `state_getComplaints`: complaints by seller and/or purchase.
+    #[method(name = "state_getComplaints")]
+    async fn state_get_complaints(
+        &self,
+        filter: Option<ComplaintFilter>,
+    ) -> RpcResult<Vec<ComplaintView>>;
+
+    /// `state_getSellerStats`: a seller's market history (zeros when none).
+    #[method(name = "state_getSellerStats")]
+    async fn state_get_seller_stats(&self, address: Address) -> RpcResult<SellerStatsView>;
+
+    /// `state_getRecordHistory`: a record's ownership and sales events, oldest first.
+    #[method(name = "state_getRecordHistory")]
+    async fn state_get_record_history(&self, id: H256) -> RpcResult<Vec<RecordEventView>>;
 
     /// `net_peers`: connected peers.
     #[method(name = "net_peers")]

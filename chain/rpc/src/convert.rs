@@ -9,16 +9,18 @@
 
 use infernet_types::encoding::Encode;
 use infernet_types::{
-    Account, Attestation, Block, Coinbase, Header, Job, JobStatus as ChainJobStatus, Listing,
-    ListingStatus as ChainListingStatus, Miner, Model, Offer, ParentModel, Record, Reputation,
-    SamplingParams, SealedBox, SignedTransaction, TxKind,
+    Account, Attestation, Block, Coinbase, Complaint, ComplaintReason, Header, Job,
+    JobStatus as ChainJobStatus, Listing, ListingStatus as ChainListingStatus, Miner, Model, Offer,
+    ParentModel, Purchase, PurchaseStatus, Record, Reputation, SamplingParams, SealedBox,
+    SellerStats, SignedTransaction, TxKind,
 };
 
 use crate::primitives::{Address, Amount, Bytes, H256, U64String};
 use crate::views::{
-    AccountView, AttestationView, BlockView, CoinbaseView, HeaderView, JobStatus, JobView,
-    ListingStatus, ListingView, MinerView, ModelView, OfferView, ParentView, RecordView,
-    ReputationView, SamplingView, SealedBoxView, TransactionView, TxKindView,
+    AccountView, AttestationView, BlockView, CoinbaseView, ComplaintReasonView, ComplaintView,
+    HeaderView, JobStatus, JobView, ListingStatus, ListingView, MinerView, ModelView, OfferView,
+    ParentView, PurchaseStatusView, PurchaseView, RecordView, ReputationView, SamplingView,
+    SealedBoxView, SellerStatsView, TransactionView, TxKindView,
 };
 
 impl From<infernet_types::Hash> for H256 {
@@ -309,6 +311,17 @@ impl From<&TxKind> for TxKindView {
                 job: (*job).into(),
                 score: *score,
             },
+            TxKind::Complain {
+                purchase,
+                record_index,
+                reason,
+                detail,
+            } => TxKindView::Complain {
+                purchase: (*purchase).into(),
+                record_index: *record_index,
+                reason: (*reason).into(),
+                detail: detail.clone(),
+            },
         }
     }
 }
@@ -431,6 +444,80 @@ pub fn listing_view(listing: &Listing, tip_height: u64) -> ListingView {
         created_at: listing.created_at,
         status,
         purchase,
+    }
+}
+
+impl From<ComplaintReason> for ComplaintReasonView {
+    fn from(reason: ComplaintReason) -> Self {
+        match reason {
+            ComplaintReason::KeyDoesNotOpen => ComplaintReasonView::KeyDoesNotOpen,
+            ComplaintReason::CommitmentMismatch => ComplaintReasonView::CommitmentMismatch,
+            ComplaintReason::ReceiptMismatch => ComplaintReasonView::ReceiptMismatch,
+            ComplaintReason::Other => ComplaintReasonView::Other,
+        }
+    }
+}
+
+impl From<ComplaintReasonView> for ComplaintReason {
+    fn from(reason: ComplaintReasonView) -> Self {
+        match reason {
+            ComplaintReasonView::KeyDoesNotOpen => ComplaintReason::KeyDoesNotOpen,
+            ComplaintReasonView::CommitmentMismatch => ComplaintReason::CommitmentMismatch,
+            ComplaintReasonView::ReceiptMismatch => ComplaintReason::ReceiptMismatch,
+            ComplaintReasonView::Other => ComplaintReason::Other,
+        }
+    }
+}
+
+/// The view of a purchase of a listing sold by `seller`; `complaint_window` is the chain
+/// spec's (it gives `complaint_deadline`).
+pub fn purchase_view(purchase: &Purchase, seller: Address, complaint_window: u64) -> PurchaseView {
+    let (status, delivered_at, refunded_at) = match purchase.status {
+        PurchaseStatus::Pending => (PurchaseStatusView::Pending, None, None),
+        PurchaseStatus::Delivered { height } => (PurchaseStatusView::Delivered, Some(height), None),
+        PurchaseStatus::Refunded { height } => (PurchaseStatusView::Refunded, None, Some(height)),
+    };
+    PurchaseView {
+        id: purchase.id.into(),
+        listing: purchase.listing.into(),
+        buyer: purchase.buyer.into(),
+        seller,
+        reply_key: purchase.reply_key.into(),
+        price: purchase.escrow.into(),
+        deadline: purchase.deadline,
+        created_at: purchase.created_at,
+        status,
+        delivered_at,
+        refunded_at,
+        complaint_deadline: delivered_at.map(|h| h.saturating_add(complaint_window)),
+    }
+}
+
+/// The view of a complaint; `txid` is the `Complain` transaction's, when known.
+pub fn complaint_view(complaint: &Complaint, txid: Option<H256>) -> ComplaintView {
+    ComplaintView {
+        purchase: complaint.purchase.into(),
+        record_index: complaint.record_index,
+        listing: complaint.listing.into(),
+        record: complaint.record.into(),
+        buyer: complaint.buyer.into(),
+        seller: complaint.seller.into(),
+        reason: complaint.reason.into(),
+        detail: complaint.detail.clone(),
+        height: complaint.height,
+        txid,
+    }
+}
+
+/// The view of a seller's market history.
+pub fn seller_stats_view(address: Address, stats: &SellerStats) -> SellerStatsView {
+    SellerStatsView {
+        address,
+        listings: stats.listings,
+        sales: stats.sales,
+        refunded: stats.refunded,
+        cancelled: stats.cancelled,
+        complaints: stats.complaints,
     }
 }
 

@@ -48,5 +48,6 @@ pub use error::RpcError;
 pub use primitives::{Address, Amount, Bytes, H256, U64String, Work};
 #[cfg(feature = "server")]
 pub use server::{
-    ListingQuery, PageQuery, RpcBackend, RpcLimits, RpcServerHandle, ServerError, rpc_module, start,
+    ComplaintQuery, ListingQuery, PageQuery, RpcBackend, RpcLimits, RpcServerHandle, ServerError,
+    rpc_module, start,
 };

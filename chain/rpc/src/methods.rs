@@ -13,9 +13,10 @@ use serde_json::{Map, Value, json};
 use crate::error::{RpcError, codes};
 use crate::primitives::{Address, H256};
 use crate::views::{
-    AccountView, BlockRef, BlockView, ChainInfoView, DevMineView, HeaderView, JobView,
-    ListingFilter, ListingView, MinerView, ModelView, NodeInfoView, Page, PageRequest, PeerView,
-    RecordView, TipView, TransactionView, TxView,
+    AccountView, BlockRef, BlockView, ChainInfoView, ComplaintFilter, ComplaintView, DevMineView,
+    HeaderView, JobView, ListingDetailView, ListingFilter, ListingView, MinerView, ModelView,
+    NodeInfoView, Page, PageRequest, PeerView, PurchaseView, RecordEventView, RecordView,
+    SellerStatsView, TipView, TransactionView, TxView,
 };
 
 /// Produces the JSON schema of a parameter or result type.
@@ -301,6 +302,53 @@ pub const METHODS: &[MethodSpec] = &[
         )],
         "listings",
         schema_of::<Page<ListingView>>,
+        &[],
+    ),
+    call(
+        "state_getListing",
+        "One listing with its current purchase (pending or delivered); null if unknown.",
+        &[param("id", "listing id", schema_of::<H256>)],
+        "listing",
+        schema_of::<Option<ListingDetailView>>,
+        &[],
+    ),
+    call(
+        "state_getPurchase",
+        "One purchase with its status, deadline and complaint deadline; null if unknown.",
+        &[param("id", "purchase id", schema_of::<H256>)],
+        "purchase",
+        schema_of::<Option<PurchaseView>>,
+        &[],
+    ),
+    call(
+        "state_getComplaints",
+        "Complaints recorded on chain, by seller and/or purchase, in (purchase, record index) \
+         order; continue with `page.cursor` = `\"<purchase>:<record_index>\"` of the last one.",
+        &[optional(
+            "filter",
+            "`{ seller?, purchase?, page? }`; absent = all complaints",
+            schema_of::<ComplaintFilter>,
+        )],
+        "complaints",
+        schema_of::<Vec<ComplaintView>>,
+        &[],
+    ),
+    call(
+        "state_getSellerStats",
+        "A seller's market history: listings, sales, refunds, cancellations, complaints \
+         (zeros for an address that never sold).",
+        &[param("address", "seller address", schema_of::<Address>)],
+        "stats",
+        schema_of::<SellerStatsView>,
+        &[],
+    ),
+    call(
+        "state_getRecordHistory",
+        "A record's ownership and sales history (minted, transferred, listed, cancelled, \
+         sold, complained), oldest first; empty for an unknown record.",
+        &[param("id", "record id", schema_of::<H256>)],
+        "events",
+        schema_of::<Vec<RecordEventView>>,
         &[],
     ),
     call(

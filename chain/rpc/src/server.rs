@@ -24,9 +24,10 @@ use crate::error::RpcError;
 use crate::methods::openrpc_document;
 use crate::primitives::{Address, H256};
 use crate::views::{
-    AccountView, BlockRef, BlockView, ChainInfoView, DevMineView, HeaderView, JobStatus, JobView,
-    ListingFilter, ListingView, MinerView, ModelView, NodeInfoView, Page, PageRequest, PeerView,
-    RecordView, TipView, TransactionView, TxView,
+    AccountView, BlockRef, BlockView, ChainInfoView, ComplaintFilter, ComplaintView, DevMineView,
+    HeaderView, JobStatus, JobView, ListingDetailView, ListingFilter, ListingView, MinerView,
+    ModelView, NodeInfoView, Page, PageRequest, PeerView, PurchaseView, RecordEventView,
+    RecordView, SellerStatsView, TipView, TransactionView, TxView,
 };
 
 /// A validated page request handed to the backend.
@@ -50,6 +51,33 @@ pub struct ListingQuery {
     pub status: Option<crate::views::ListingStatus>,
     /// Paging.
     pub page: PageQuery,
+}
+
+/// A validated complaint filter handed to the backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComplaintQuery {
+    /// Only complaints about this seller.
+    pub seller: Option<Address>,
+    /// Only complaints about this purchase.
+    pub purchase: Option<H256>,
+    /// Start strictly after this `(purchase, record_index)` (the parsed cursor).
+    pub after: Option<(H256, u32)>,
+    /// Most complaints returned, between 1 and [`RpcLimits::max_page_size`].
+    pub limit: u32,
+}
+
+/// Parses a complaint cursor `"<purchase hex>:<record_index>"`.
+fn parse_complaint_cursor(cursor: &str) -> Result<(H256, u32), RpcError> {
+    let bad = || {
+        RpcError::invalid_params(
+            "complaint cursor must be \"<purchase hex>:<record_index>\" of the last complaint \
+             received",
+        )
+    };
+    let (purchase, index) = cursor.split_once(':').ok_or_else(bad)?;
+    let purchase: H256 = purchase.parse().map_err(|_| bad())?;
+    let index: u32 = index.parse().map_err(|_| bad())?;
+    Ok((purchase, index))
 }
 
 /// What the node provides to the RPC server.
@@ -110,6 +138,16 @@ pub trait RpcBackend: Send + Sync + 'static {
     ) -> Result<Page<RecordView>, RpcError>;
     /// Listings matching a filter, paged.
     async fn listings(&self, filter: ListingQuery) -> Result<Page<ListingView>, RpcError>;
+    /// One listing with its current purchase.
+    async fn listing(&self, id: H256) -> Result<Option<ListingDetailView>, RpcError>;
+    /// One purchase.
+    async fn purchase(&self, id: H256) -> Result<Option<PurchaseView>, RpcError>;
+    /// Complaints matching the query, in `(purchase, record_index)` order.
+    async fn complaints(&self, query: ComplaintQuery) -> Result<Vec<ComplaintView>, RpcError>;
+    /// A seller's market history (zeros when none).
+    async fn seller_stats(&self, address: Address) -> Result<SellerStatsView, RpcError>;
+    /// A record's history events, oldest first, at most `limit` (≥ 1).
+    async fn record_history(&self, id: H256, limit: u32) -> Result<Vec<RecordEventView>, RpcError>;
     /// Connected peers.
     async fn peers(&self) -> Result<Vec<PeerView>, RpcError>;
     /// This node.
@@ -506,6 +544,15 @@ fn register_all(module: &mut RpcModule<Api>) -> Result<(), RegisterMethodError> 
     register!(module, "state_getRecordsByOwner", |api, required owner, optional page| api
         .records_by_owner(owner, page));
     register!(module, "state_getListings", |api, optional filter| api.listings(filter));
+    register!(module, "state_getListing", |api, required id| api.backend.listing(id));
+    register!(module, "state_getPurchase", |api, required id| api.backend.purchase(id));
+    register!(module, "state_getComplaints", |api, optional filter| api.complaints(filter));
+    register!(module, "state_getSellerStats", |api, required address| api
+        .backend
+        .seller_stats(address));
+    register!(module, "state_getRecordHistory", |api, required id| api
+        .backend
+        .record_history(id, api.limits.max_page_size));
     register!(module, "net_peers", |api| api.backend.peers());
     register!(module, "net_nodeInfo", |api| api.backend.node_info());
     register!(module, "dev_mine", |api, required n| api.dev_mine(n));
@@ -575,6 +622,26 @@ impl Api {
             page: self.page(Some(filter.page))?,
         };
         self.backend.listings(query).await
+    }
+
+    async fn complaints(
+        &self,
+        filter: Option<ComplaintFilter>,
+    ) -> Result<Vec<ComplaintView>, RpcError> {
+        let filter = filter.unwrap_or_default();
+        let page = self.page(Some(filter.page))?;
+        let after = page
+            .cursor
+            .as_deref()
+            .map(parse_complaint_cursor)
+            .transpose()?;
+        let query = ComplaintQuery {
+            seller: filter.seller,
+            purchase: filter.purchase,
+            after,
+            limit: page.limit,
+        };
+        self.backend.complaints(query).await
     }
 
     async fn dev_mine(&self, n: u32) -> Result<DevMineView, RpcError> {
@@ -664,6 +731,31 @@ mod tests {
         for bad in ["", "0", "0x00", "ZZ", "0A"] {
             assert!(
                 matches!(decode_tx_hex(bad, 10), Err(RpcError::InvalidParams { .. })),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn complaint_cursors_parse_or_are_refused() {
+        let hex = "11".repeat(32);
+        assert_eq!(
+            parse_complaint_cursor(&format!("{hex}:7")).unwrap(),
+            (H256([0x11; 32]), 7)
+        );
+        for bad in [
+            String::new(),
+            hex.clone(),
+            format!("{hex}:"),
+            format!("{hex}:-1"),
+            "zz:1".to_owned(),
+            format!("{hex}:4294967296"),
+        ] {
+            assert!(
+                matches!(
+                    parse_complaint_cursor(&bad),
+                    Err(RpcError::InvalidParams { .. })
+                ),
                 "{bad}"
             );
         }

@@ -2,7 +2,8 @@
 //!
 //! This module owns the shape of every object a method returns or a subscription delivers:
 //! tips, headers, blocks, transactions (with status and confirmations), accounts, models,
-//! miners (offers and reputation), jobs, records, listings, peers, node and chain info. The
+//! miners (offers and reputation), jobs, records, listings, purchases, complaints, seller
+//! market history, record history events, peers, node and chain info. The
 //! node builds these from its protocol values; clients read them. Field names are
 //! `snake_case`; hashes and keys are lowercase hex, addresses bech32m, amounts decimal
 //! strings in base units (see [`crate::primitives`]).
@@ -323,6 +324,32 @@ pub enum TxKindView {
         /// Score, 1 to 5.
         score: u8,
     },
+    /// The buyer of a delivered purchase complains about one of its records.
+    Complain {
+        /// The delivered purchase.
+        purchase: H256,
+        /// Index of the record in the listing's `records`.
+        record_index: u32,
+        /// What the buyer's check found.
+        reason: ComplaintReasonView,
+        /// The buyer's free text.
+        detail: String,
+    },
+}
+
+/// Why a buyer complains about a delivered record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ComplaintReasonView {
+    /// The delivered sealed key does not open with the buyer's reply key, or the record does
+    /// not decrypt with it.
+    KeyDoesNotOpen,
+    /// The decrypted pair does not match the miner's commitment.
+    CommitmentMismatch,
+    /// Model id or token counts do not match the miner's receipt.
+    ReceiptMismatch,
+    /// Anything else (see `detail`).
+    Other,
 }
 
 /// An account (`state_getAccount`). An address never seen has balance 0 and nonce 0.
@@ -522,6 +549,158 @@ pub struct ListingView {
     pub purchase: Option<H256>,
 }
 
+/// Where a purchase is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PurchaseStatusView {
+    /// The price is in escrow; waiting for the seller's delivery.
+    Pending,
+    /// Delivered: the records belong to the buyer and the price was paid out.
+    Delivered,
+    /// Not delivered by the deadline: the price went back to the buyer.
+    Refunded,
+}
+
+/// A purchase of a listing (`state_getPurchase`, and inside `state_getListing`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PurchaseView {
+    /// Purchase id (txid of the `Buy`).
+    pub id: H256,
+    /// The listing bought.
+    pub listing: H256,
+    /// The buyer.
+    pub buyer: Address,
+    /// The seller (the listing's).
+    pub seller: Address,
+    /// The buyer's X25519 key the record keys are sealed to.
+    pub reply_key: H256,
+    /// The price paid (held in escrow until delivery or refund), base units.
+    pub price: Amount,
+    /// Last height at which the seller may deliver.
+    pub deadline: u64,
+    /// Height of the `Buy`.
+    pub created_at: u64,
+    /// Status.
+    pub status: PurchaseStatusView,
+    /// Height of the `Deliver`, once delivered.
+    pub delivered_at: Option<u64>,
+    /// Height of the refund, once refunded.
+    pub refunded_at: Option<u64>,
+    /// Last height at which the buyer may complain (`delivered_at + complaint_window`), once
+    /// delivered.
+    pub complaint_deadline: Option<u64>,
+}
+
+/// A listing with its current purchase (`state_getListing`): every field of
+/// [`ListingView`] at the top level, plus `purchase_detail`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ListingDetailView {
+    /// The listing.
+    #[serde(flatten)]
+    pub listing: ListingView,
+    /// The purchase named by `purchase` (pending or delivered), if any.
+    pub purchase_detail: Option<PurchaseView>,
+}
+
+/// A complaint recorded on chain (`state_getComplaints`). The chain checked who complained
+/// and when, not whether the complaint is true.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ComplaintView {
+    /// The purchase complained about.
+    pub purchase: H256,
+    /// Index of the record in the listing.
+    pub record_index: u32,
+    /// The listing bought.
+    pub listing: H256,
+    /// The record complained about.
+    pub record: H256,
+    /// The buyer who complained.
+    pub buyer: Address,
+    /// The seller complained about.
+    pub seller: Address,
+    /// What the buyer's check found.
+    pub reason: ComplaintReasonView,
+    /// The buyer's free text.
+    pub detail: String,
+    /// Height of the `Complain`.
+    pub height: u64,
+    /// Txid of the `Complain`, when the node's indexes know it.
+    pub txid: Option<H256>,
+}
+
+/// Which complaints `state_getComplaints` returns.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct ComplaintFilter {
+    /// Only complaints about this seller.
+    #[serde(default)]
+    pub seller: Option<Address>,
+    /// Only complaints about this purchase.
+    #[serde(default)]
+    pub purchase: Option<H256>,
+    /// Paging: `limit` caps the answer; to continue, pass as `cursor` the
+    /// `"<purchase>:<record_index>"` of the last complaint received.
+    #[serde(default)]
+    pub page: PageRequest,
+}
+
+/// A seller's market history (`state_getSellerStats`); all zero for an address that never
+/// sold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SellerStatsView {
+    /// The seller.
+    pub address: Address,
+    /// Listings created.
+    pub listings: u64,
+    /// Purchases delivered.
+    pub sales: u64,
+    /// Purchases refunded because the seller did not deliver by the deadline.
+    pub refunded: u64,
+    /// Listings cancelled.
+    pub cancelled: u64,
+    /// Complaints buyers filed about the seller's deliveries.
+    pub complaints: u64,
+}
+
+/// What happened to a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordEventKind {
+    /// Minted by the miner's `PostResult` (`from`: the miner, `to`: the job's user).
+    Minted,
+    /// Given away by `TransferRecord` (`from` → `to`).
+    Transferred,
+    /// Offered in a listing (`from`: the seller, `price`: the listing's price).
+    Listed,
+    /// Its listing was cancelled (`from`: the seller).
+    ListingCancelled,
+    /// Sold: delivered to the buyer (`from`: the seller, `to`: the buyer, `price`: the
+    /// listing's price).
+    Sold,
+    /// The buyer complained about it (`from`: the buyer, `to`: the seller).
+    Complained,
+}
+
+/// One event of a record's ownership and sales history (`state_getRecordHistory`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RecordEventView {
+    /// Height of the block.
+    pub height: u64,
+    /// The transaction.
+    pub txid: H256,
+    /// What happened.
+    pub kind: RecordEventKind,
+    /// The party the record came from or the event's sender (see the kind).
+    pub from: Option<Address>,
+    /// The party the record went to or the event's counterparty (see the kind).
+    pub to: Option<Address>,
+    /// Price of the listing, for `listed` and `sold`, base units.
+    pub price: Option<Amount>,
+    /// The listing, for `listed`, `listing_cancelled`, `sold` and `complained`.
+    pub listing: Option<H256>,
+    /// The purchase, for `sold` and `complained`.
+    pub purchase: Option<H256>,
+}
+
 /// A page of results with an opaque cursor for the next page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[schemars(rename = "PageOf{T}")]
@@ -644,6 +823,12 @@ pub struct ChainInfoView {
     pub tip: TipView,
     /// Target block interval, seconds.
     pub block_time_secs: u64,
+    /// Minimum fee per byte of signed transaction, base units (the chain spec's).
+    #[serde(default)]
+    pub min_fee_per_byte: Amount,
+    /// Blocks after a delivery during which the buyer may complain (the chain spec's).
+    #[serde(default)]
+    pub complaint_window: u64,
     /// Sync progress.
     pub sync: SyncStatusView,
     /// Mempool occupancy.

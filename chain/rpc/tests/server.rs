@@ -137,6 +137,67 @@ async fn exercise_every_method<C: InfernetApiClient + Sync>(c: &C) {
             .is_empty()
     );
 
+    // The record market's reads.
+    assert_eq!(
+        c.state_get_listing(h(0x80)).await.unwrap(),
+        Some(listing_detail())
+    );
+    assert_eq!(c.state_get_listing(h(0xee)).await.unwrap(), None);
+    assert_eq!(
+        c.state_get_purchase(h(0x81)).await.unwrap(),
+        Some(purchase())
+    );
+    assert_eq!(c.state_get_purchase(h(0xee)).await.unwrap(), None);
+    assert_eq!(c.state_get_complaints(None).await.unwrap(), complaints());
+    let by_seller = c
+        .state_get_complaints(Some(ComplaintFilter {
+            seller: Some(addr(1)),
+            page: PageRequest {
+                cursor: None,
+                limit: Some(2),
+            },
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+    assert_eq!(by_seller, complaints()[..2].to_vec());
+    let last = by_seller.last().unwrap();
+    let rest = c
+        .state_get_complaints(Some(ComplaintFilter {
+            seller: Some(addr(1)),
+            page: PageRequest {
+                cursor: Some(format!("{}:{}", last.purchase, last.record_index)),
+                limit: Some(2),
+            },
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+    assert_eq!(rest, complaints()[2..3].to_vec());
+    let by_purchase = c
+        .state_get_complaints(Some(ComplaintFilter {
+            purchase: Some(h(0x82)),
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+    assert_eq!(by_purchase, complaints()[3..].to_vec());
+    let stats = c.state_get_seller_stats(addr(1)).await.unwrap();
+    assert_eq!((stats.listings, stats.sales, stats.complaints), (2, 1, 3));
+    let none = c.state_get_seller_stats(addr(9)).await.unwrap();
+    assert_eq!(none.address, addr(9));
+    assert_eq!(none.listings + none.sales + none.complaints, 0);
+    assert_eq!(
+        c.state_get_record_history(h(DONE_JOB)).await.unwrap(),
+        record_history()
+    );
+    assert!(
+        c.state_get_record_history(h(0xee))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
     assert_eq!(c.net_peers().await.unwrap(), vec![peer()]);
     assert_eq!(c.net_node_info().await.unwrap(), node_info());
 
@@ -202,6 +263,50 @@ async fn wire_format_matches_the_published_names() {
     assert_eq!(acct["nonce"], 3);
     let mined: serde_json::Value = client.request("dev_mine", rpc_params![1]).await.unwrap();
     assert_eq!(mined["blocks"].as_array().unwrap().len(), 1);
+    let info: serde_json::Value = client
+        .request("chain_getInfo", rpc_params![])
+        .await
+        .unwrap();
+    assert_eq!(info["min_fee_per_byte"], "10");
+    assert_eq!(info["complaint_window"], 1000);
+    // state_getListing: the listing's fields at the top level plus `purchase_detail`.
+    let listing: serde_json::Value = client
+        .request("state_getListing", rpc_params!["80".repeat(32)])
+        .await
+        .unwrap();
+    assert_eq!(listing["status"], "delivered");
+    assert_eq!(listing["price"], "1000000");
+    assert_eq!(listing["purchase"], "81".repeat(32));
+    assert_eq!(listing["purchase_detail"]["status"], "delivered");
+    assert_eq!(listing["purchase_detail"]["delivered_at"], 12);
+    assert_eq!(listing["purchase_detail"]["buyer"], addr(2).to_string());
+    let plain: ListingView = serde_json::from_value(listing).unwrap();
+    assert_eq!(plain.id, h(0x80));
+    let complaints: serde_json::Value = client
+        .request(
+            "state_getComplaints",
+            rpc_params![serde_json::json!({ "purchase": "82".repeat(32) })],
+        )
+        .await
+        .unwrap();
+    assert_eq!(complaints[0]["reason"], "commitment_mismatch");
+    assert_eq!(complaints[0]["record_index"], 0);
+    let stats: serde_json::Value = client
+        .request("state_getSellerStats", rpc_params![addr(1).to_string()])
+        .await
+        .unwrap();
+    assert_eq!(stats["complaints"], 3);
+    let history: serde_json::Value = client
+        .request(
+            "state_getRecordHistory",
+            rpc_params![h(DONE_JOB).to_string()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(history[0]["kind"], "minted");
+    assert_eq!(history[2]["kind"], "sold");
+    assert_eq!(history[2]["price"], "1000000");
+    assert!(history[0]["price"].is_null());
     assert!(server.stop());
 }
 
@@ -213,7 +318,8 @@ async fn bad_params_get_invalid_params_with_reason() {
         default_page_size: 5,
         ..RpcLimits::default()
     };
-    let server = serve(MemBackend::new(true), limits).await;
+    let backend = MemBackend::new(true);
+    let server = serve(backend.clone(), limits).await;
     let c = http_client(&server.http_url()).unwrap();
 
     // Wrong JSON types and malformed primitives are refused while decoding params.
@@ -281,6 +387,38 @@ async fn bad_params_get_invalid_params_with_reason() {
         ),
         codes::INVALID_PARAMS
     );
+
+    // The record market's methods validate their params too.
+    for (method, params) in [
+        ("state_getListing", rpc_params!["80"]),
+        ("state_getListing", rpc_params![]),
+        ("state_getPurchase", rpc_params![42]),
+        ("state_getSellerStats", rpc_params!["inf1qqqq"]),
+        ("state_getSellerStats", rpc_params![addr(1).to_string(), 1]),
+        ("state_getRecordHistory", rpc_params!["zz".repeat(32)]),
+        (
+            "state_getComplaints",
+            rpc_params![serde_json::json!({ "seller": "nope" })],
+        ),
+        (
+            "state_getComplaints",
+            rpc_params![serde_json::json!({ "page": { "cursor": "not-a-cursor" } })],
+        ),
+        (
+            "state_getComplaints",
+            rpc_params![serde_json::json!({ "page": { "limit": 11 } })],
+        ),
+        (
+            "state_getComplaints",
+            rpc_params![serde_json::json!({ "page": { "limit": 0 } })],
+        ),
+    ] {
+        let e = c.request::<serde_json::Value, _>(method, params).await;
+        assert_eq!(code_of(&e.unwrap_err()), codes::INVALID_PARAMS, "{method}");
+    }
+    // The history is capped at the page size.
+    c.state_get_record_history(h(DONE_JOB)).await.unwrap();
+    assert_eq!(*backend.last_history_limit.lock().unwrap(), Some(10));
     assert!(server.stop());
 }
 

@@ -15,7 +15,7 @@ use rocksdb::{
 use crate::error::StorageError;
 
 /// The on-disk schema version this build reads and writes (`specs/storage.md` §1).
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The column families of the store (`specs/storage.md` §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,11 +36,15 @@ pub(crate) enum Cf {
     TxIndex,
     /// Owner address ‖ record id → empty.
     RecordOwner,
+    /// Record id ‖ height (u64 BE) ‖ position (u32 BE) → record event (schema 2).
+    RecordHistory,
+    /// Height (u64 BE) ‖ position (u32 BE) ‖ record id → empty (schema 2).
+    HistoryByHeight,
 }
 
 impl Cf {
     /// Every column family, in the order they are created.
-    pub(crate) const ALL: [Cf; 8] = [
+    pub(crate) const ALL: [Cf; 10] = [
         Cf::Meta,
         Cf::Headers,
         Cf::Bodies,
@@ -49,6 +53,8 @@ impl Cf {
         Cf::Undo,
         Cf::TxIndex,
         Cf::RecordOwner,
+        Cf::RecordHistory,
+        Cf::HistoryByHeight,
     ];
 
     /// The rocksdb name of the column family.
@@ -62,6 +68,8 @@ impl Cf {
             Cf::Undo => "undo",
             Cf::TxIndex => "tx_index",
             Cf::RecordOwner => "record_owner",
+            Cf::RecordHistory => "record_history",
+            Cf::HistoryByHeight => "history_by_height",
         }
     }
 }
@@ -107,11 +115,15 @@ impl Batch<'_> {
 }
 
 impl Db {
-    /// Opens the database at `path`; with `create`, creates it and any missing column family.
+    /// Opens the database at `path` (with `create`, creating it), creating any missing column
+    /// family.
     pub(crate) fn open(path: &Path, create: bool) -> Result<Self, StorageError> {
         let mut opts = Options::default();
         opts.create_if_missing(create);
-        opts.create_missing_column_families(create);
+        // Missing column families are created even when opening an existing store, so that a
+        // store of an older schema opens far enough to be refused by its schema version with
+        // a clear message (rather than by rocksdb's "column family not found").
+        opts.create_missing_column_families(true);
         // Atomic flushes keep the column families consistent with each other even when the
         // WAL is lost; with the WAL kept (the default) every batch is atomic anyway.
         opts.set_atomic_flush(true);

@@ -124,6 +124,20 @@ pub enum StorageError {
         /// Root the delta leads to.
         delta: Hash,
     },
+    /// The state delta handed in lacks a value a transaction of the block must have changed
+    /// (what the record history index is built from).
+    #[error(
+        "the state changes given for block {block} lack the {missing} that transaction {txid} \
+         changes: pass the delta that apply_block returned for this block"
+    )]
+    DeltaIncomplete {
+        /// The block.
+        block: Hash,
+        /// The transaction.
+        txid: Hash,
+        /// What is missing.
+        missing: &'static str,
+    },
     /// A block's header or body is unknown.
     #[error("block {0} is not stored")]
     UnknownBlock(Hash),
@@ -176,6 +190,9 @@ pub enum Inconsistency {
     /// The main-chain index has an entry above the tip.
     #[error("the main-chain index has an entry at height {0}, above the tip")]
     IndexAboveTip(u64),
+    /// The record history index holds events of a height above the tip.
+    #[error("the record history index holds events at height {0}, above the tip")]
+    HistoryAboveTip(u64),
     /// The stored accumulator does not give the tip header's state root.
     #[error("the state accumulator gives root {computed} but the tip header commits to {header}")]
     StateRoot {

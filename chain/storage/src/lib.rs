@@ -2,7 +2,7 @@
 //!
 //! This crate owns the node's chain database (`specs/storage.md`): rocksdb column families
 //! for headers, bodies, the main-chain index, the state, per-block undo data, the transaction
-//! index and the record-owner index. It commits each block in one synced write batch, undoes
+//! index, the record-owner index and the record history index. It commits each block in one synced write batch, undoes
 //! blocks atomically for reorgs of any depth the undo data covers, stores side-branch blocks
 //! with their cumulative work, and implements the consensus crate's [`StateView`] over the
 //! stored state. On open it checks that tip, index, state root and undo data agree, and
@@ -15,11 +15,13 @@
 
 mod db;
 mod error;
+mod history;
 mod records;
 mod store;
 
 pub use db::SCHEMA_VERSION;
 pub use error::{Inconsistency, StorageError};
+pub use history::{RecordEvent, RecordEventKind};
 pub use store::{
     BlockInfo, CHECK_DEPTH, DisconnectedBlock, PendingState, ReorgOutcome, Store, TipInfo,
     TxLocation,

@@ -24,6 +24,7 @@ use parking_lot::{Mutex, RwLock};
 
 use crate::db::{Batch, Cf, Db, SCHEMA_VERSION, meta};
 use crate::error::{Inconsistency, StorageError};
+use crate::history::{HISTORY_KEY_LEN, RecordEvent, events_of};
 use crate::records::{
     UndoRecord, hash32, header_entry, height_key, owner_key, parse_tx_location, split_header_entry,
     tx_location,
@@ -159,6 +160,10 @@ fn read_u64(bytes: &[u8]) -> Option<u64> {
     <[u8; 8]>::try_from(bytes).ok().map(u64::from_le_bytes)
 }
 
+fn read_u64_be(bytes: &[u8]) -> Option<u64> {
+    <[u8; 8]>::try_from(bytes).ok().map(u64::from_be_bytes)
+}
+
 fn read_u32(bytes: &[u8]) -> Option<u32> {
     <[u8; 4]>::try_from(bytes).ok().map(u32::from_le_bytes)
 }
@@ -272,6 +277,7 @@ impl Store {
             work,
             delta_state_writes(genesis_delta),
             genesis_delta,
+            &events_of(genesis, genesis_delta)?,
         );
         db.write(batch, true)?;
         Self::from_db(db, path)
@@ -344,6 +350,7 @@ impl Store {
         work: U256,
         state_writes: Vec<(&StateKey, Option<&StateValue>, Option<&StateValue>)>,
         delta: &StateDelta,
+        events: &[RecordEvent],
     ) {
         batch.put(
             Cf::Headers,
@@ -367,6 +374,7 @@ impl Store {
             let pos = u32::try_from(i).unwrap_or(u32::MAX);
             batch.put(Cf::TxIndex, &tx.txid().0, &tx_location(&hash.0, pos));
         }
+        queue_events(batch, events);
         batch.put(Cf::Meta, meta::TIP, &hash.0);
         batch.put(Cf::Meta, meta::STATE_ACC, &delta.accumulator.to_bytes());
     }
@@ -385,6 +393,7 @@ impl Store {
             });
         }
         check_delta(block, &hash, delta)?;
+        let events = events_of(block, delta)?;
         let work = cumulative_work(tip.work, target_of(&block.header));
         let mut batch = self.db.batch();
         Self::queue_connect(
@@ -394,6 +403,7 @@ impl Store {
             work,
             delta_state_writes(delta),
             delta,
+            &events,
         );
         self.db.write(batch, true)?;
         *self.tip.write() = TipInfo {
@@ -455,7 +465,7 @@ impl Store {
             .block_info(&block.header.prev_hash)?
             .ok_or(StorageError::UnknownBlock(block.header.prev_hash))?;
         let mut batch = self.db.batch();
-        self.queue_disconnect(&mut batch, &block, &tip.hash);
+        self.queue_disconnect(&mut batch, &block, &tip.hash)?;
         overlay.queue_state(&mut batch)?;
         batch.put(Cf::Meta, meta::TIP, &parent.hash.0);
         batch.put(Cf::Meta, meta::STATE_ACC, &overlay.acc.to_bytes());
@@ -468,12 +478,30 @@ impl Store {
         Ok(DisconnectedBlock { block })
     }
 
-    fn queue_disconnect(&self, batch: &mut Batch<'_>, block: &Block, hash: &Hash) {
+    fn queue_disconnect(
+        &self,
+        batch: &mut Batch<'_>,
+        block: &Block,
+        hash: &Hash,
+    ) -> Result<(), StorageError> {
         for tx in &block.txs {
             batch.delete(Cf::TxIndex, &tx.txid().0);
         }
         batch.delete(Cf::MainIndex, &height_key(block.header.height));
         batch.delete(Cf::Undo, &hash.0);
+        // The block's record events: found through the by-height index.
+        let h = height_key(block.header.height);
+        for (key, _) in self.db.scan_from(Cf::HistoryByHeight, &h, &h, usize::MAX)? {
+            if key.len() != HISTORY_KEY_LEN {
+                return Err(corrupt("history by height", &key, "key is not 44 bytes"));
+            }
+            let mut history_key = Vec::with_capacity(HISTORY_KEY_LEN);
+            history_key.extend_from_slice(&key[12..]);
+            history_key.extend_from_slice(&key[..12]);
+            batch.delete(Cf::RecordHistory, &history_key);
+            batch.delete(Cf::HistoryByHeight, &key);
+        }
+        Ok(())
     }
 
     /// Makes the stored block `new_tip` the main-chain tip in one synced batch: disconnects the
@@ -524,7 +552,7 @@ impl Store {
                 .ok_or_else(|| corrupt("main index", &height_key(height), "missing"))?;
             let block = self.block(&hash)?.ok_or(StorageError::UnknownBlock(hash))?;
             overlay.apply_undo(&self.undo(&hash)?)?;
-            self.queue_disconnect(&mut batch, &block, &hash);
+            self.queue_disconnect(&mut batch, &block, &hash)?;
             disconnected.push(block);
         }
         // Connect the new branch, oldest first.
@@ -540,6 +568,7 @@ impl Store {
                 reason: e.to_string(),
             })?;
             check_delta(block, &info.hash, &delta)?;
+            queue_events(&mut batch, &events_of(block, &delta)?);
             overlay.apply_delta(&delta);
             batch.put(
                 Cf::MainIndex,
@@ -695,6 +724,40 @@ impl Store {
             .collect()
     }
 
+    /// The main-chain history of a record (`specs/storage.md` §3), oldest first, at most
+    /// `limit` events; empty for an unknown record.
+    pub fn record_history(
+        &self,
+        record: &RecordId,
+        limit: usize,
+    ) -> Result<Vec<RecordEvent>, StorageError> {
+        let rows = self
+            .db
+            .scan_from(Cf::RecordHistory, &record.0, &record.0, limit)?;
+        rows.iter()
+            .map(|(k, v)| RecordEvent::decode(k, v).map_err(|e| corrupt("record history", k, e)))
+            .collect()
+    }
+
+    /// The state entries whose canonical key starts with `prefix` (e.g. a key tag byte), in
+    /// key-byte order, at most `limit`.
+    pub fn state_with_prefix(
+        &self,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<(StateKey, StateValue)>, StorageError> {
+        let rows = self.db.scan_from(Cf::State, prefix, prefix, limit)?;
+        rows.iter()
+            .map(|(k, v)| {
+                let key: StateKey =
+                    decode_exact(k, &STORED).map_err(|e| corrupt("state key", k, e))?;
+                let value: StateValue =
+                    decode_exact(v, &STORED).map_err(|e| corrupt("state value", k, e))?;
+                Ok((key, value))
+            })
+            .collect()
+    }
+
     /// Timestamps of up to `n` blocks ending with `hash` (that block first, then its
     /// ancestors): what the median-time-past rule needs for a child of `hash`.
     pub fn recent_timestamps(&self, hash: &Hash, n: usize) -> Result<Vec<u64>, StorageError> {
@@ -771,6 +834,14 @@ impl Store {
             Ok(())
         })?;
         Ok(out)
+    }
+}
+
+/// Queues the record history entries of a block's events.
+fn queue_events(batch: &mut Batch<'_>, events: &[RecordEvent]) {
+    for e in events {
+        batch.put(Cf::RecordHistory, &e.key(), &e.encode_value());
+        batch.put(Cf::HistoryByHeight, &e.height_key(), &[]);
     }
 }
 
@@ -930,6 +1001,17 @@ fn check_consistency(db: &Db) -> Result<TipInfo, StorageError> {
     let tip_height = header.height;
     if db.contains(Cf::MainIndex, &height_key(tip_height + 1))? {
         return Err(bad(Inconsistency::IndexAboveTip(tip_height + 1)));
+    }
+    // No record event above the tip (the history index moves with the main chain).
+    if let Some((key, _)) = db
+        .scan_from(Cf::HistoryByHeight, &height_key(tip_height + 1), &[], 1)?
+        .first()
+    {
+        let height = key
+            .get(..8)
+            .and_then(read_u64_be)
+            .ok_or_else(|| corrupt("history by height", key, "key shorter than a height"))?;
+        return Err(bad(Inconsistency::HistoryAboveTip(height)));
     }
     let computed = acc.root();
     if computed != header.state_root {

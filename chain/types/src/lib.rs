@@ -7,7 +7,7 @@
 //!   trailing bytes and non-canonical forms (byte layout: `specs/encoding.md`);
 //! - [`amount`]: [`Amount`] with checked arithmetic only;
 //! - [`primitives`]: [`Height`], the id aliases, the PoW [`Target`];
-//! - [`transaction`]: [`Transaction`], [`TxKind`] (the thirteen kinds), [`SignedTransaction`]
+//! - [`transaction`]: [`Transaction`], [`TxKind`] (the fourteen kinds), [`SignedTransaction`]
 //!   with signing, verification and txids, and the [`Coinbase`];
 //! - [`inference`]: offers, sampling parameters, attestations, the miner's [`Receipt`] and
 //!   the record plaintext commitment;
@@ -54,10 +54,12 @@ pub use spec::{
     Allocation, ChainSpec, DevAccount, Genesis, Limits, SaleRoyalties, SpecError, dev_accounts,
 };
 pub use state::{
-    Account, Job, JobStatus, Listing, ListingStatus, Miner, Model, Payout, Purchase,
-    PurchaseStatus, Record, Reputation, StateKey, StateValue,
+    Account, Complaint, Job, JobStatus, Listing, ListingStatus, Miner, Model, Payout, Purchase,
+    PurchaseStatus, Record, Reputation, SellerStats, StateKey, StateValue,
 };
-pub use transaction::{Coinbase, ParentModel, SignedTransaction, Transaction, TxKind};
+pub use transaction::{
+    Coinbase, ComplaintReason, ParentModel, SignedTransaction, Transaction, TxKind,
+};
 
 /// Re-exported crypto types that appear in this crate's public API.
 pub use infernet_crypto::{Address, Hash, ReplyPublicKey, SealedBox, Signature};

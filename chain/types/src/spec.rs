@@ -88,6 +88,10 @@ pub struct SaleRoyalties {
     pub model_owner_bps: u16,
 }
 
+fn default_complaint_window() -> u64 {
+    ChainSpec::DEFAULT_COMPLAINT_WINDOW
+}
+
 /// Size and count limits. Transactions or blocks over these are invalid, and decoders under
 /// [`DecodeLimits::from_limits`] refuse them before allocating.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,6 +147,10 @@ pub struct ChainSpec {
     pub unbonding_delay: u64,
     /// Blocks a seller has to `Deliver` after a `Buy` before the buyer is refunded.
     pub delivery_window: u64,
+    /// Blocks after a delivery during which the buyer may `Complain` about its records.
+    /// Absent in a spec file: [`ChainSpec::DEFAULT_COMPLAINT_WINDOW`].
+    #[serde(default = "default_complaint_window")]
+    pub complaint_window: u64,
     /// ASERT half-life, seconds.
     pub asert_half_life_secs: u64,
     /// Largest model royalty, basis points.
@@ -169,6 +177,8 @@ impl ChainSpec {
     pub const DEV_CHAIN_ID: u64 = 1337;
     /// Chain id of the public testnet.
     pub const TESTNET_CHAIN_ID: u64 = 7_000;
+    /// The complaint window of a spec file that names none (and of the built-in specs).
+    pub const DEFAULT_COMPLAINT_WINDOW: u64 = 1_000;
 
     /// The dev chain: trivial difficulty, 2-second blocks, simulated attestation allowed, and
     /// [`DEV_ACCOUNT_COUNT`] dev accounts ([`dev_accounts`]) funded with
@@ -197,6 +207,7 @@ impl ChainSpec {
             min_miner_bond: Amount(100 * BASE_UNITS_PER_INF),
             unbonding_delay: 20,
             delivery_window: 20,
+            complaint_window: Self::DEFAULT_COMPLAINT_WINDOW,
             asert_half_life_secs: 3_600,
             max_royalty_bps: 5_000,
             max_lineage_depth: 8,
@@ -231,6 +242,7 @@ impl ChainSpec {
             min_miner_bond: Amount(1_000 * BASE_UNITS_PER_INF),
             unbonding_delay: 1_440,
             delivery_window: 720,
+            complaint_window: Self::DEFAULT_COMPLAINT_WINDOW,
             asert_half_life_secs: 2 * 24 * 3_600,
             max_royalty_bps: 5_000,
             max_lineage_depth: 8,

@@ -4,7 +4,8 @@
 //! The objects: [`Account`], [`Model`], [`Miner`] (offers, bond, [`Reputation`]), [`Job`],
 //! [`Record`], [`Listing`], [`Purchase`], and the height-indexed queues the state transition
 //! uses to act at a height without scanning (job expiries, purchase deadlines, maturing
-//! rewards, bond releases). What each transaction does to them is the consensus crate's
+//! rewards, bond releases), the buyers' [`Complaint`]s and each seller's [`SellerStats`]
+//! (market history). What each transaction does to them is the consensus crate's
 //! business (`specs/protocol.md`); this module only fixes their shape and bytes.
 
 use infernet_crypto::seal::SealedBox;
@@ -20,7 +21,7 @@ use crate::primitives::{
     Height, JobId, ListingId, ModelId, PurchaseId, RecordId, hex_bytes, put_sealed_box,
     read_sealed_box,
 };
-use crate::transaction::ParentModel;
+use crate::transaction::{ComplaintReason, ParentModel};
 
 /// The key of a state entry. Encoded as a tag byte and the fields (see `specs/encoding.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -49,6 +50,11 @@ pub enum StateKey {
     PendingReward(Height),
     /// Tag 10: miners whose bond is released at this height → [`StateValue::UnbondingQueue`].
     Unbonding(Height),
+    /// Tag 11: the buyer's complaint about record `index` of a purchase →
+    /// [`StateValue::Complaint`].
+    Complaint(PurchaseId, u32),
+    /// Tag 12: a seller's market history → [`StateValue::SellerStats`].
+    SellerStats(Address),
 }
 
 impl StateKey {
@@ -67,6 +73,8 @@ impl StateKey {
             StateKey::PurchaseDeadline(_) => 8,
             StateKey::PendingReward(_) => 9,
             StateKey::Unbonding(_) => 10,
+            StateKey::Complaint(..) => 11,
+            StateKey::SellerStats(_) => 12,
         }
     }
 }
@@ -75,7 +83,13 @@ impl Encode for StateKey {
     fn encode_to(&self, out: &mut Vec<u8>) {
         out.push(self.tag());
         match self {
-            StateKey::Account(a) | StateKey::Miner(a) => a.encode_to(out),
+            StateKey::Account(a) | StateKey::Miner(a) | StateKey::SellerStats(a) => {
+                a.encode_to(out);
+            }
+            StateKey::Complaint(purchase, index) => {
+                purchase.encode_to(out);
+                index.encode_to(out);
+            }
             StateKey::Model(h)
             | StateKey::Job(h)
             | StateKey::Record(h)
@@ -103,6 +117,8 @@ impl Decode for StateKey {
             8 => StateKey::PurchaseDeadline(r.u64("StateKey.height")?),
             9 => StateKey::PendingReward(r.u64("StateKey.height")?),
             10 => StateKey::Unbonding(r.u64("StateKey.height")?),
+            11 => StateKey::Complaint(Hash::decode(r)?, r.u32("StateKey.record_index")?),
+            12 => StateKey::SellerStats(Address::decode(r)?),
             tag => {
                 return Err(DecodeError::InvalidTag {
                     type_name: "StateKey",
@@ -351,6 +367,51 @@ pub struct Purchase {
     pub status: PurchaseStatus,
 }
 
+/// A buyer's complaint about one record of a delivered purchase, as recorded on chain. The
+/// chain checks who may complain and when, never whether the complaint is true.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Complaint {
+    /// The purchase complained about.
+    pub purchase: PurchaseId,
+    /// Index of the record in the listing.
+    pub record_index: u32,
+    /// The listing bought.
+    pub listing: ListingId,
+    /// The record complained about.
+    pub record: RecordId,
+    /// The buyer (the complaint's sender).
+    pub buyer: Address,
+    /// The seller complained about.
+    pub seller: Address,
+    /// What the buyer's check found.
+    pub reason: ComplaintReason,
+    /// The buyer's free text.
+    pub detail: String,
+    /// Height of the `Complain`.
+    pub height: Height,
+}
+
+/// A seller's market history, kept by the state transition so that every buyer sees the
+/// same record. Counters only grow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SellerStats {
+    /// Listings created (`ListRecords`).
+    pub listings: u64,
+    /// Purchases delivered (`Deliver`).
+    pub sales: u64,
+    /// Purchases that reached their deadline undelivered and were refunded.
+    pub refunded: u64,
+    /// Listings cancelled (`CancelListing`).
+    pub cancelled: u64,
+    /// Complaints buyers filed against the seller's deliveries (`Complain`).
+    pub complaints: u64,
+}
+
+impl SellerStats {
+    /// Encoded size (fixed).
+    pub const ENCODED_LEN: usize = 5 * 8;
+}
+
 /// An amount owed to an address (an entry of the reward queue).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payout {
@@ -394,6 +455,10 @@ pub enum StateValue {
     RewardQueue(Vec<Payout>),
     /// Tag 10: miners whose bond is released at the key's height.
     UnbondingQueue(Vec<Address>),
+    /// Tag 11.
+    Complaint(Complaint),
+    /// Tag 12.
+    SellerStats(SellerStats),
 }
 
 impl StateValue {
@@ -412,6 +477,8 @@ impl StateValue {
             StateValue::PurchaseQueue(_) => 8,
             StateValue::RewardQueue(_) => 9,
             StateValue::UnbondingQueue(_) => 10,
+            StateValue::Complaint(_) => 11,
+            StateValue::SellerStats(_) => 12,
         }
     }
 
@@ -777,6 +844,59 @@ impl Decode for Purchase {
     }
 }
 
+impl Encode for Complaint {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.purchase.encode_to(out);
+        self.record_index.encode_to(out);
+        self.listing.encode_to(out);
+        self.record.encode_to(out);
+        self.buyer.encode_to(out);
+        self.seller.encode_to(out);
+        self.reason.encode_to(out);
+        put_bytes(out, self.detail.as_bytes());
+        self.height.encode_to(out);
+    }
+}
+
+impl Decode for Complaint {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let l = *r.limits();
+        Ok(Complaint {
+            purchase: Hash::decode(r)?,
+            record_index: r.u32("Complaint.record_index")?,
+            listing: Hash::decode(r)?,
+            record: Hash::decode(r)?,
+            buyer: Address::decode(r)?,
+            seller: Address::decode(r)?,
+            reason: ComplaintReason::decode(r)?,
+            detail: r.string(l.max_string_bytes, "Complaint.detail")?,
+            height: r.u64("Complaint.height")?,
+        })
+    }
+}
+
+impl Encode for SellerStats {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.listings.encode_to(out);
+        self.sales.encode_to(out);
+        self.refunded.encode_to(out);
+        self.cancelled.encode_to(out);
+        self.complaints.encode_to(out);
+    }
+}
+
+impl Decode for SellerStats {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(SellerStats {
+            listings: r.u64("SellerStats.listings")?,
+            sales: r.u64("SellerStats.sales")?,
+            refunded: r.u64("SellerStats.refunded")?,
+            cancelled: r.u64("SellerStats.cancelled")?,
+            complaints: r.u64("SellerStats.complaints")?,
+        })
+    }
+}
+
 impl Encode for Payout {
     fn encode_to(&self, out: &mut Vec<u8>) {
         self.to.encode_to(out);
@@ -807,6 +927,8 @@ impl Encode for StateValue {
             StateValue::JobQueue(v) | StateValue::PurchaseQueue(v) => put_list(out, v),
             StateValue::RewardQueue(v) => put_list(out, v),
             StateValue::UnbondingQueue(v) => put_list(out, v),
+            StateValue::Complaint(v) => v.encode_to(out),
+            StateValue::SellerStats(v) => v.encode_to(out),
         }
     }
 }
@@ -826,6 +948,8 @@ impl Decode for StateValue {
             8 => StateValue::PurchaseQueue(r.list(max, 32, "PurchaseQueue")?),
             9 => StateValue::RewardQueue(r.list(max, Payout::ENCODED_LEN, "RewardQueue")?),
             10 => StateValue::UnbondingQueue(r.list(max, 32, "UnbondingQueue")?),
+            11 => StateValue::Complaint(Complaint::decode(r)?),
+            12 => StateValue::SellerStats(SellerStats::decode(r)?),
             tag => {
                 return Err(DecodeError::InvalidTag {
                     type_name: "StateValue",

@@ -15,10 +15,12 @@ use infernet_crypto::{Address, Hash, ReplyPublicKey, Signature};
 use crate::inference::{Attestation, AttestationEvidence, Offer, Receipt, SamplingParams};
 use crate::primitives::Target;
 use crate::state::{
-    Account, Job, JobStatus, Listing, ListingStatus, Miner, Model, Payout, Purchase,
-    PurchaseStatus, Record, Reputation, StateKey, StateValue,
+    Account, Complaint, Job, JobStatus, Listing, ListingStatus, Miner, Model, Payout, Purchase,
+    PurchaseStatus, Record, Reputation, SellerStats, StateKey, StateValue,
 };
-use crate::transaction::{Coinbase, ParentModel, SignedTransaction, Transaction, TxKind};
+use crate::transaction::{
+    Coinbase, ComplaintReason, ParentModel, SignedTransaction, Transaction, TxKind,
+};
 use crate::{Amount, Block, Header};
 
 /// Any 32-byte hash.
@@ -299,7 +301,26 @@ pub fn arb_tx_kind() -> impl Strategy<Value = TxKind> {
             }
         }),
         (arb_hash(), any::<u8>()).prop_map(|(job, score)| TxKind::RateJob { job, score }),
+        (
+            arb_hash(),
+            any::<u32>(),
+            arb_complaint_reason(),
+            arb_string()
+        )
+            .prop_map(
+                |(purchase, record_index, reason, detail)| TxKind::Complain {
+                    purchase,
+                    record_index,
+                    reason,
+                    detail,
+                }
+            ),
     ]
+}
+
+/// Any complaint reason.
+pub fn arb_complaint_reason() -> impl Strategy<Value = ComplaintReason> {
+    proptest::sample::select(ComplaintReason::ALL.to_vec())
 }
 
 /// Any unsigned transaction.
@@ -379,6 +400,8 @@ pub fn arb_state_key() -> impl Strategy<Value = StateKey> {
         any::<u64>().prop_map(StateKey::PurchaseDeadline),
         any::<u64>().prop_map(StateKey::PendingReward),
         any::<u64>().prop_map(StateKey::Unbonding),
+        (arb_hash(), any::<u32>()).prop_map(|(p, i)| StateKey::Complaint(p, i)),
+        arb_address().prop_map(StateKey::SellerStats),
     ]
 }
 
@@ -637,6 +660,45 @@ pub fn arb_purchase() -> impl Strategy<Value = Purchase> {
         )
 }
 
+/// Any complaint.
+pub fn arb_complaint() -> impl Strategy<Value = Complaint> {
+    (
+        (arb_hash(), any::<u32>(), arb_hash(), arb_hash()),
+        (arb_address(), arb_address(), arb_complaint_reason()),
+        (arb_string(), any::<u64>()),
+    )
+        .prop_map(
+            |(
+                (purchase, record_index, listing, record),
+                (buyer, seller, reason),
+                (detail, height),
+            )| Complaint {
+                purchase,
+                record_index,
+                listing,
+                record,
+                buyer,
+                seller,
+                reason,
+                detail,
+                height,
+            },
+        )
+}
+
+/// Any seller stats.
+pub fn arb_seller_stats() -> impl Strategy<Value = SellerStats> {
+    any::<[u64; 5]>().prop_map(
+        |[listings, sales, refunded, cancelled, complaints]| SellerStats {
+            listings,
+            sales,
+            refunded,
+            cancelled,
+            complaints,
+        },
+    )
+}
+
 /// Any payout.
 pub fn arb_payout() -> impl Strategy<Value = Payout> {
     (arb_address(), arb_amount()).prop_map(|(to, amount)| Payout { to, amount })
@@ -656,5 +718,7 @@ pub fn arb_state_value() -> impl Strategy<Value = StateValue> {
         vec(arb_hash(), 0..4).prop_map(StateValue::PurchaseQueue),
         vec(arb_payout(), 0..4).prop_map(StateValue::RewardQueue),
         vec(arb_address(), 0..4).prop_map(StateValue::UnbondingQueue),
+        arb_complaint().prop_map(StateValue::Complaint),
+        arb_seller_stats().prop_map(StateValue::SellerStats),
     ]
 }

@@ -46,6 +46,73 @@ impl Decode for ParentModel {
     }
 }
 
+/// Why a buyer complains about a delivered record (`Complain`). Encoded as one byte, the
+/// variant's tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComplaintReason {
+    /// Tag 0: the delivered sealed key does not open with the buyer's reply key, or the
+    /// record payload does not decrypt with the key it holds.
+    KeyDoesNotOpen,
+    /// Tag 1: the decrypted pair does not match the miner's on-chain commitment.
+    CommitmentMismatch,
+    /// Tag 2: the model id or token counts do not match the miner's receipt.
+    ReceiptMismatch,
+    /// Tag 3: anything else (explained in the complaint's `detail`).
+    Other,
+}
+
+impl ComplaintReason {
+    /// Every reason, in tag order.
+    pub const ALL: [ComplaintReason; 4] = [
+        ComplaintReason::KeyDoesNotOpen,
+        ComplaintReason::CommitmentMismatch,
+        ComplaintReason::ReceiptMismatch,
+        ComplaintReason::Other,
+    ];
+
+    /// The tag byte.
+    #[must_use]
+    pub fn tag(self) -> u8 {
+        match self {
+            ComplaintReason::KeyDoesNotOpen => 0,
+            ComplaintReason::CommitmentMismatch => 1,
+            ComplaintReason::ReceiptMismatch => 2,
+            ComplaintReason::Other => 3,
+        }
+    }
+
+    /// The reason's name as in JSON (`"key_does_not_open"`, …).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            ComplaintReason::KeyDoesNotOpen => "key_does_not_open",
+            ComplaintReason::CommitmentMismatch => "commitment_mismatch",
+            ComplaintReason::ReceiptMismatch => "receipt_mismatch",
+            ComplaintReason::Other => "other",
+        }
+    }
+}
+
+impl Encode for ComplaintReason {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        out.push(self.tag());
+    }
+}
+
+impl Decode for ComplaintReason {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let tag = r.u8("ComplaintReason")?;
+        ComplaintReason::ALL
+            .get(usize::from(tag))
+            .copied()
+            .ok_or(DecodeError::InvalidTag {
+                type_name: "ComplaintReason",
+                tag,
+            })
+    }
+}
+
 /// What a transaction does. The tag byte of each variant is given in its doc and in
 /// `specs/encoding.md`.
 // Boxing the large variants would make every constructor and match noisier for callers;
@@ -198,11 +265,24 @@ pub enum TxKind {
         /// Score, 1 to 5.
         score: u8,
     },
+    /// Tag 13: the buyer of a delivered purchase complains about one of its records. The
+    /// chain records the complaint and counts it in the seller's market history; it cannot
+    /// check it (`specs/protocol.md` §4.14).
+    Complain {
+        /// The delivered purchase.
+        purchase: PurchaseId,
+        /// Index of the record in the listing's `records`.
+        record_index: u32,
+        /// What the buyer's check found.
+        reason: ComplaintReason,
+        /// Free text (at most `limits.max_string_bytes` bytes).
+        detail: String,
+    },
 }
 
 impl TxKind {
     /// Every kind's name, in tag order (the `type` field of the JSON view).
-    pub const NAMES: [&'static str; 13] = [
+    pub const NAMES: [&'static str; 14] = [
         "transfer",
         "register_model",
         "register_miner",
@@ -216,6 +296,7 @@ impl TxKind {
         "buy",
         "deliver",
         "rate_job",
+        "complain",
     ];
 
     /// The variant's tag byte.
@@ -235,6 +316,7 @@ impl TxKind {
             TxKind::Buy { .. } => 10,
             TxKind::Deliver { .. } => 11,
             TxKind::RateJob { .. } => 12,
+            TxKind::Complain { .. } => 13,
         }
     }
 
@@ -397,6 +479,17 @@ impl Encode for TxKind {
                 job.encode_to(out);
                 score.encode_to(out);
             }
+            TxKind::Complain {
+                purchase,
+                record_index,
+                reason,
+                detail,
+            } => {
+                purchase.encode_to(out);
+                record_index.encode_to(out);
+                reason.encode_to(out);
+                put_bytes(out, detail.as_bytes());
+            }
         }
     }
 }
@@ -522,6 +615,12 @@ impl Decode for TxKind {
             12 => TxKind::RateJob {
                 job: Hash::decode(r)?,
                 score: r.u8("RateJob.score")?,
+            },
+            13 => TxKind::Complain {
+                purchase: Hash::decode(r)?,
+                record_index: r.u32("Complain.record_index")?,
+                reason: ComplaintReason::decode(r)?,
+                detail: r.string(l.max_string_bytes, "Complain.detail")?,
             },
             tag => {
                 return Err(DecodeError::InvalidTag {

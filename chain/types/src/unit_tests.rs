@@ -148,26 +148,26 @@ fn tx_root_puts_the_coinbase_first() {
 #[test]
 fn unknown_tags_are_rejected() {
     let mut bytes = transfer(&identity(1), 0).sign(&identity(1), 1).encode();
-    bytes[48] = 13; // the TxKind tag follows sender (32), nonce (8), fee (8)
+    bytes[48] = 14; // the TxKind tag follows sender (32), nonce (8), fee (8)
     assert_eq!(
         decode_exact::<SignedTransaction>(&bytes, &L),
         Err(DecodeError::InvalidTag {
             type_name: "TxKind",
-            tag: 13
+            tag: 14
         })
     );
     assert!(matches!(
-        decode_exact::<StateKey>(&[11; 33], &L),
+        decode_exact::<StateKey>(&[13; 33], &L),
         Err(DecodeError::InvalidTag {
             type_name: "StateKey",
-            tag: 11
+            tag: 13
         })
     ));
     assert!(matches!(
-        decode_exact::<StateValue>(&[11], &L),
+        decode_exact::<StateValue>(&[13], &L),
         Err(DecodeError::InvalidTag {
             type_name: "StateValue",
-            tag: 11
+            tag: 13
         })
     ));
     assert!(matches!(

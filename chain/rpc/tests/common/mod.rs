@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use infernet_rpc::views::*;
 use infernet_rpc::{
-    Address, Amount, Bytes, H256, ListingQuery, PageQuery, RpcBackend, RpcError, RpcLimits,
-    RpcServerHandle, U64String, Work,
+    Address, Amount, Bytes, ComplaintQuery, H256, ListingQuery, PageQuery, RpcBackend, RpcError,
+    RpcLimits, RpcServerHandle, U64String, Work,
 };
 use jsonrpsee::core::async_trait;
 use tokio::sync::broadcast;
@@ -218,6 +218,76 @@ pub fn listing() -> ListingView {
     }
 }
 
+pub fn purchase() -> PurchaseView {
+    PurchaseView {
+        id: h(0x81),
+        listing: h(0x80),
+        buyer: addr(2),
+        seller: addr(1),
+        reply_key: h(0x57),
+        price: Amount(1_000_000),
+        deadline: 30,
+        created_at: 10,
+        status: PurchaseStatusView::Delivered,
+        delivered_at: Some(12),
+        refunded_at: None,
+        complaint_deadline: Some(1_012),
+    }
+}
+
+pub fn listing_detail() -> ListingDetailView {
+    ListingDetailView {
+        listing: ListingView {
+            status: ListingStatus::Delivered,
+            purchase: Some(h(0x81)),
+            ..listing()
+        },
+        purchase_detail: Some(purchase()),
+    }
+}
+
+/// Complaints of the fixture: three about purchase 0x81 (seller addr(1)), one about 0x82
+/// (seller addr(5)).
+pub fn complaints() -> Vec<ComplaintView> {
+    let c = |purchase: u8, index: u32, seller: Address| ComplaintView {
+        purchase: h(purchase),
+        record_index: index,
+        listing: h(0x80),
+        record: h(0xa0 + index as u8),
+        buyer: addr(2),
+        seller,
+        reason: ComplaintReasonView::CommitmentMismatch,
+        detail: format!("record {index} does not match"),
+        height: 14,
+        txid: Some(h(0xc0 + index as u8)),
+    };
+    vec![
+        c(0x81, 0, addr(1)),
+        c(0x81, 1, addr(1)),
+        c(0x81, 2, addr(1)),
+        c(0x82, 0, addr(5)),
+    ]
+}
+
+pub fn record_history() -> Vec<RecordEventView> {
+    let e = |height: u64, kind: RecordEventKind, from: u8, to: Option<u8>| RecordEventView {
+        height,
+        txid: h(0xd0 + height as u8),
+        kind,
+        from: Some(addr(from)),
+        to: to.map(addr),
+        price: matches!(kind, RecordEventKind::Listed | RecordEventKind::Sold)
+            .then_some(Amount(1_000_000)),
+        listing: (kind != RecordEventKind::Minted).then_some(h(0x80)),
+        purchase: (kind == RecordEventKind::Sold).then_some(h(0x81)),
+    };
+    vec![
+        e(3, RecordEventKind::Minted, 3, Some(1)),
+        e(4, RecordEventKind::Listed, 1, None),
+        e(12, RecordEventKind::Sold, 1, Some(2)),
+    ]
+}
+
 pub fn peer() -> PeerView {
     PeerView {
         peer_id: "12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN".into(),
@@ -249,6 +319,8 @@ pub fn chain_info() -> ChainInfoView {
         genesis_hash: header(0).hash,
         tip: tip(),
         block_time_secs: 2,
+        min_fee_per_byte: Amount(10),
+        complaint_window: 1_000,
         sync: SyncStatusView {
             syncing: false,
             current_height: 2,
@@ -290,6 +362,8 @@ pub struct MemBackend {
     pub blocked: Mutex<BTreeSet<String>>,
     pub last_page: Mutex<Option<PageQuery>>,
     pub last_listing_query: Mutex<Option<ListingQuery>>,
+    pub last_complaint_query: Mutex<Option<ComplaintQuery>>,
+    pub last_history_limit: Mutex<Option<u32>>,
     pub dev: bool,
 }
 
@@ -302,6 +376,8 @@ impl MemBackend {
             blocked: Mutex::new(BTreeSet::new()),
             last_page: Mutex::new(None),
             last_listing_query: Mutex::new(None),
+            last_complaint_query: Mutex::new(None),
+            last_history_limit: Mutex::new(None),
             dev,
         })
     }
@@ -423,6 +499,41 @@ impl RpcBackend for MemBackend {
         *self.last_listing_query.lock().unwrap() = Some(filter);
         let items = if matches { vec![listing()] } else { vec![] };
         Ok(page_of(&items, &page))
+    }
+    async fn listing(&self, id: H256) -> Result<Option<ListingDetailView>, RpcError> {
+        Ok((id == h(0x80)).then(listing_detail))
+    }
+    async fn purchase(&self, id: H256) -> Result<Option<PurchaseView>, RpcError> {
+        Ok((id == h(0x81)).then(purchase))
+    }
+    async fn complaints(&self, query: ComplaintQuery) -> Result<Vec<ComplaintView>, RpcError> {
+        *self.last_complaint_query.lock().unwrap() = Some(query.clone());
+        Ok(complaints()
+            .into_iter()
+            .filter(|c| query.seller.is_none_or(|s| s == c.seller))
+            .filter(|c| query.purchase.is_none_or(|p| p == c.purchase))
+            .filter(|c| query.after.is_none_or(|a| (c.purchase, c.record_index) > a))
+            .take(query.limit as usize)
+            .collect())
+    }
+    async fn seller_stats(&self, address: Address) -> Result<SellerStatsView, RpcError> {
+        let n = u64::from(address == addr(1));
+        Ok(SellerStatsView {
+            address,
+            listings: 2 * n,
+            sales: n,
+            refunded: 0,
+            cancelled: n,
+            complaints: 3 * n,
+        })
+    }
+    async fn record_history(&self, id: H256, limit: u32) -> Result<Vec<RecordEventView>, RpcError> {
+        *self.last_history_limit.lock().unwrap() = Some(limit);
+        Ok(if id == h(DONE_JOB) {
+            record_history()
+        } else {
+            vec![]
+        })
     }
     async fn peers(&self) -> Result<Vec<PeerView>, RpcError> {
         Ok(vec![peer()])
