@@ -805,16 +805,11 @@ fn rope(x: &mut [f32], hd: usize, cos: &[f32], sin: &[f32]) {
 }
 
 #[cfg(test)]
-mod tests {
+mod tests_support {
     use super::*;
 
-    fn reference_dot(m: &QuantMatrix, r: usize, x: &[f32]) -> f32 {
-        let mut row = vec![0.0; m.cols];
-        m.row_f32(r, &mut row);
-        row.iter().zip(x).map(|(a, b)| a * b).sum()
-    }
-
-    fn blocks(kind: Kind, rows: usize, cols: usize) -> Vec<u8> {
+    /// Generated blocks of `kind` for a `rows × cols` matrix (fixed pseudo-random).
+    pub(super) fn blocks(kind: Kind, rows: usize, cols: usize) -> Vec<u8> {
         let mut out = Vec::new();
         let mut s = 12345u32;
         let mut next = || {
@@ -836,6 +831,37 @@ mod tests {
             }
         }
         out
+    }
+
+    /// A generated matrix.
+    pub(super) fn matrix(kind: Kind, rows: usize, cols: usize) -> QuantMatrix {
+        QuantMatrix::from_blocks(kind, "w", &blocks(kind, rows, cols), rows, cols).unwrap()
+    }
+
+    /// `n` generated activation rows of `cols` values.
+    pub(super) fn acts_rows(n: usize, cols: usize) -> Vec<QuantizedActs> {
+        (0..n)
+            .map(|t| {
+                let x: Vec<f32> = (0..cols)
+                    .map(|i| (((i * 31 + t * 17) % 23) as f32 - 11.0) * 0.07)
+                    .collect();
+                let mut a = QuantizedActs::default();
+                a.quantize(&x).unwrap();
+                a
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::{acts_rows, blocks};
+    use super::*;
+
+    fn reference_dot(m: &QuantMatrix, r: usize, x: &[f32]) -> f32 {
+        let mut row = vec![0.0; m.cols];
+        m.row_f32(r, &mut row);
+        row.iter().zip(x).map(|(a, b)| a * b).sum()
     }
 
     #[test]
@@ -862,19 +888,6 @@ mod tests {
                 assert!((o - want).abs() < tol, "{kind:?} row {r}: {o} vs {want}");
             }
         }
-    }
-
-    fn acts_rows(n: usize, cols: usize) -> Vec<QuantizedActs> {
-        (0..n)
-            .map(|t| {
-                let x: Vec<f32> = (0..cols)
-                    .map(|i| (((i * 31 + t * 17) % 23) as f32 - 11.0) * 0.07)
-                    .collect();
-                let mut a = QuantizedActs::default();
-                a.quantize(&x).unwrap();
-                a
-            })
-            .collect()
     }
 
     #[test]

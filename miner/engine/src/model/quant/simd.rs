@@ -33,6 +33,8 @@ use std::arch::x86_64::{
     _mm256_sub_epi8,
 };
 
+use std::arch::x86_64::{_mm256_dpbusd_epi32, _mm256_setzero_si256};
+
 use half::f16;
 
 use super::{
@@ -44,8 +46,19 @@ pub(super) fn available() -> bool {
     std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
 }
 
-/// Computes `out[i * acts.len() + t] = row_{r0 + i} · acts[t]` for `i < nrows`.
-/// Returns `false` (and leaves `out` alone) when the CPU lacks AVX2/FMA.
+/// Whether this CPU has AVX-512 VNNI (with VL and BW): the matrix kernels then use
+/// `vpdpbusd` and 32 vector registers (4-activation tiles).
+fn vnni_available() -> bool {
+    std::arch::is_x86_feature_detected!("avx512vnni")
+        && std::arch::is_x86_feature_detected!("avx512vl")
+        && std::arch::is_x86_feature_detected!("avx512bw")
+        && std::arch::is_x86_feature_detected!("avx512f")
+        && available()
+}
+
+/// Computes `out[i * acts.len() + t] = row_{r0 + i} · acts[t]` for `i < nrows`
+/// (`r0` a multiple of the row group). Returns `false` (and leaves `out` alone) when
+/// the CPU lacks AVX2/FMA.
 pub(super) fn rows_by_acts(
     w: &QuantMatrix,
     r0: usize,
@@ -53,15 +66,24 @@ pub(super) fn rows_by_acts(
     acts: &[QuantizedActs],
     out: &mut [f32],
 ) -> bool {
+    if vnni_available() {
+        #[allow(unsafe_code)]
+        // SAFETY: `vnni::rows_by_acts` is only `unsafe` to call because it is compiled
+        // for AVX2, FMA, AVX-512 F/VL/BW and VNNI; `vnni_available()` just checked that
+        // this CPU has all of them. It has no other precondition (all indexing is
+        // bounds-checked).
+        unsafe {
+            vnni::rows_by_acts(w, r0, nrows, acts, out);
+        }
+        return true;
+    }
     if !available() {
         return false;
     }
     #[allow(unsafe_code)]
-    // SAFETY: `rows_by_acts_avx2` is only `unsafe` to call because it is compiled for
-    // AVX2 and FMA; `available()` just checked that this CPU has both. It has no other
-    // precondition (all indexing is bounds-checked).
+    // SAFETY: as above, for `avx2::rows_by_acts`'s AVX2 and FMA, checked just above.
     unsafe {
-        rows_by_acts_avx2(w, r0, nrows, acts, out);
+        avx2::rows_by_acts(w, r0, nrows, acts, out);
     }
     true
 }
@@ -184,151 +206,217 @@ const K_Q4_0: u8 = 0;
 const K_Q4_1: u8 = 1;
 const K_Q8_0: u8 = 2;
 
-#[target_feature(enable = "avx2,fma")]
-fn rows_by_acts_avx2(
-    w: &QuantMatrix,
-    r0: usize,
-    nrows: usize,
-    acts: &[QuantizedActs],
-    out: &mut [f32],
-) {
-    match w.kind {
-        Kind::Q4_0 => tiles::<K_Q4_0>(w, r0, nrows, acts, out),
-        Kind::Q4_1 => tiles::<K_Q4_1>(w, r0, nrows, acts, out),
-        Kind::Q8_0 => tiles::<K_Q8_0>(w, r0, nrows, acts, out),
-    }
-}
+/// The matrix kernels, instantiated once per instruction set: `$features` is what they
+/// are compiled for, `$tt` the activation rows per tile, `$mul_sum(u, s, ones)` the
+/// eight `i32` sums of `u8 × i8` products (`vpmaddubsw` + `vpmaddwd`, or one
+/// `vpdpbusd`; the same integers either way, since `vpmaddubsw` cannot saturate on
+/// these operands: |pair sum| ≤ 2 · 128 · 127).
+macro_rules! matrix_kernels {
+    ($module:ident, $features:literal, $tt:literal, $mul_sum:expr) => {
+        mod $module {
+            use super::*;
 
-/// Splits the `nrows × acts.len()` output into kernel tiles of one row group (4 rows)
-/// × 1 activation row (decode) or × 2 activation rows (prefill).
-#[target_feature(enable = "avx2,fma")]
-fn tiles<const K: u8>(
-    w: &QuantMatrix,
-    r0: usize,
-    nrows: usize,
-    acts: &[QuantizedActs],
-    out: &mut [f32],
-) {
-    let n = acts.len();
-    let mut put = |i: usize, t: usize, v: f32| {
-        if i < nrows {
-            out[i * n + t] = v;
-        }
-    };
-    let g0 = r0 / GROUP;
-    for g in 0..nrows.div_ceil(GROUP) {
-        let base = g * GROUP;
-        let mut t = 0;
-        while t + 2 <= n {
-            let o = group::<K, 2>(w, g0 + g, [&acts[t], &acts[t + 1]]);
-            for (dt, rows) in o.iter().enumerate() {
-                for (i, &v) in rows.iter().enumerate() {
-                    put(base + i, t + dt, v);
+            const TT: usize = $tt;
+
+            #[target_feature(enable = $features)]
+            pub(super) fn rows_by_acts(
+                w: &QuantMatrix,
+                r0: usize,
+                nrows: usize,
+                acts: &[QuantizedActs],
+                out: &mut [f32],
+            ) {
+                match w.kind {
+                    Kind::Q4_0 => tiles::<K_Q4_0>(w, r0, nrows, acts, out),
+                    Kind::Q4_1 => tiles::<K_Q4_1>(w, r0, nrows, acts, out),
+                    Kind::Q8_0 => tiles::<K_Q8_0>(w, r0, nrows, acts, out),
                 }
             }
-            t += 2;
-        }
-        if t < n {
-            let o = group::<K, 1>(w, g0 + g, [&acts[t]]);
-            for (i, &v) in o[0].iter().enumerate() {
-                put(base + i, t, v);
-            }
-        }
-    }
-}
 
-/// Unpacks 16 bytes of 4-bit weights into 32 bytes: low nibbles (elements 0..16) in
-/// the lower half, high nibbles (elements 16..32) in the upper half.
-#[target_feature(enable = "avx2,fma")]
-fn unpack_nibbles(q: [u8; 16]) -> __m256i {
-    let v: __m128i = pulp::cast(q);
-    let mask = _mm_set1_epi8(0x0f);
-    let lo = _mm_and_si128(v, mask);
-    let hi = _mm_and_si128(_mm_srli_epi16::<4>(v), mask);
-    _mm256_set_m128i(hi, lo)
-}
-
-/// Sum of the eight lanes.
-#[target_feature(enable = "avx2,fma")]
-fn hsum(v: __m256) -> f32 {
-    let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
-    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)))
-}
-
-/// Dot products of the 4 rows of row group `g` with the `T` activation rows `xs`:
-/// `out[t][lane]`.
-#[target_feature(enable = "avx2,fma")]
-fn group<const K: u8, const T: usize>(
-    w: &QuantMatrix,
-    g: usize,
-    xs: [&QuantizedActs; T],
-) -> [[f32; GROUP]; T] {
-    let nb = w.cols / QK;
-    let qb = if K == K_Q8_0 { 32 } else { 16 };
-    let s0 = g * nb * GROUP;
-    let (wd, _) = w.d[s0..s0 + nb * GROUP].as_chunks::<GROUP>();
-    let wm: &[[f32; GROUP]] = if K == K_Q4_1 {
-        w.m[s0..s0 + nb * GROUP].as_chunks::<GROUP>().0
-    } else {
-        &[]
-    };
-    let wq = &w.qs[s0 * qb..(s0 + nb * GROUP) * qb];
-    let xq: [&[[i8; QK]]; T] = std::array::from_fn(|t| xs[t].qs[..nb * QK].as_chunks::<QK>().0);
-    let xd: [&[f32]; T] = std::array::from_fn(|t| &xs[t].d[..nb]);
-    let xsum: [&[f32]; T] = std::array::from_fn(|t| if K == K_Q4_1 { &xs[t].s[..nb] } else { &[] });
-    let ones = _mm256_set1_epi16(1);
-    let eight = _mm256_set1_epi8(8);
-    let mut acc = [[_mm256_setzero_ps(); GROUP]; T];
-    let mut mins = [_mm_setzero_ps(); T];
-    for b in 0..nb {
-        let xv: [__m256i; T] = std::array::from_fn(|t| pulp::cast(xq[t][b]));
-        let dx: [__m256; T] = std::array::from_fn(|t| _mm256_set1_ps(xd[t][b]));
-        let blk = &wq[b * GROUP * qb..(b + 1) * GROUP * qb];
-        for i in 0..GROUP {
-            let wv = if K == K_Q8_0 {
-                let q: [u8; 32] = blk[i * 32..(i + 1) * 32].try_into().unwrap_or([0; 32]);
-                pulp::cast(q)
-            } else {
-                let q: [u8; 16] = blk[i * 16..(i + 1) * 16].try_into().unwrap_or([0; 16]);
-                let u = unpack_nibbles(q);
-                if K == K_Q4_0 {
-                    _mm256_sub_epi8(u, eight)
-                } else {
-                    u
-                }
-            };
-            // Unsigned operand for vpmaddubsw: the nibbles themselves (Q4_1) or |w|.
-            let uw = if K == K_Q4_1 {
-                wv
-            } else {
-                _mm256_sign_epi8(wv, wv)
-            };
-            let dw = _mm256_set1_ps(wd[b][i]);
-            for t in 0..T {
-                let sx = if K == K_Q4_1 {
-                    xv[t]
-                } else {
-                    _mm256_sign_epi8(xv[t], wv)
+            /// Splits the `nrows × acts.len()` output into kernel tiles of one row group (4 rows)
+            /// × `TT` activation rows (prefill), then × 1 for what is left (decode).
+            #[target_feature(enable = $features)]
+            fn tiles<const K: u8>(
+                w: &QuantMatrix,
+                r0: usize,
+                nrows: usize,
+                acts: &[QuantizedActs],
+                out: &mut [f32],
+            ) {
+                let n = acts.len();
+                let mut put = |i: usize, t: usize, v: f32| {
+                    if i < nrows {
+                        out[i * n + t] = v;
+                    }
                 };
-                let p = _mm256_madd_epi16(_mm256_maddubs_epi16(uw, sx), ones);
-                let scale = _mm256_mul_ps(dw, dx[t]);
-                acc[t][i] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(p), acc[t][i]);
+                let g0 = r0 / GROUP;
+                for g in 0..nrows.div_ceil(GROUP) {
+                    let base = g * GROUP;
+                    let mut t = 0;
+                    while t + TT <= n {
+                        let xs: [&QuantizedActs; TT] = std::array::from_fn(|k| &acts[t + k]);
+                        let o = group::<K, TT>(w, g0 + g, xs);
+                        for (dt, rows) in o.iter().enumerate() {
+                            for (i, &v) in rows.iter().enumerate() {
+                                put(base + i, t + dt, v);
+                            }
+                        }
+                        t += TT;
+                    }
+                    while t < n {
+                        let o = group::<K, 1>(w, g0 + g, [&acts[t]]);
+                        for (i, &v) in o[0].iter().enumerate() {
+                            put(base + i, t, v);
+                        }
+                        t += 1;
+                    }
+                }
+            }
+
+            /// Unpacks 16 bytes of 4-bit weights into 32 bytes: low nibbles (elements 0..16) in
+            /// the lower half, high nibbles (elements 16..32) in the upper half.
+            #[target_feature(enable = $features)]
+            fn unpack_nibbles(q: [u8; 16]) -> __m256i {
+                let v: __m128i = pulp::cast(q);
+                let mask = _mm_set1_epi8(0x0f);
+                let lo = _mm_and_si128(v, mask);
+                let hi = _mm_and_si128(_mm_srli_epi16::<4>(v), mask);
+                _mm256_set_m128i(hi, lo)
+            }
+
+            /// Sum of the eight lanes.
+            #[target_feature(enable = $features)]
+            fn hsum(v: __m256) -> f32 {
+                let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
+                let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+                _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)))
+            }
+
+            /// Dot products of the 4 rows of row group `g` with the `T` activation rows `xs`:
+            /// `out[t][lane]`.
+            #[target_feature(enable = $features)]
+            fn group<const K: u8, const T: usize>(
+                w: &QuantMatrix,
+                g: usize,
+                xs: [&QuantizedActs; T],
+            ) -> [[f32; GROUP]; T] {
+                let nb = w.cols / QK;
+                let qb = if K == K_Q8_0 { 32 } else { 16 };
+                let s0 = g * nb * GROUP;
+                let (wd, _) = w.d[s0..s0 + nb * GROUP].as_chunks::<GROUP>();
+                let wm: &[[f32; GROUP]] = if K == K_Q4_1 {
+                    w.m[s0..s0 + nb * GROUP].as_chunks::<GROUP>().0
+                } else {
+                    &[]
+                };
+                let wq = &w.qs[s0 * qb..(s0 + nb * GROUP) * qb];
+                let xq: [&[[i8; QK]]; T] =
+                    std::array::from_fn(|t| xs[t].qs[..nb * QK].as_chunks::<QK>().0);
+                let xd: [&[f32]; T] = std::array::from_fn(|t| &xs[t].d[..nb]);
+                let xsum: [&[f32]; T] =
+                    std::array::from_fn(|t| if K == K_Q4_1 { &xs[t].s[..nb] } else { &[] });
+                let eight = _mm256_set1_epi8(8);
+                let ones = _mm256_set1_epi16(1);
+                let mul_sum = |u: __m256i, s: __m256i| -> __m256i { $mul_sum(u, s, ones) };
+                let mut acc = [[_mm256_setzero_ps(); GROUP]; T];
+                let mut mins = [_mm_setzero_ps(); T];
+                for b in 0..nb {
+                    let xv: [__m256i; T] = std::array::from_fn(|t| pulp::cast(xq[t][b]));
+                    let dx: [__m256; T] = std::array::from_fn(|t| _mm256_set1_ps(xd[t][b]));
+                    let blk = &wq[b * GROUP * qb..(b + 1) * GROUP * qb];
+                    for i in 0..GROUP {
+                        let wv = if K == K_Q8_0 {
+                            let q: [u8; 32] =
+                                blk[i * 32..(i + 1) * 32].try_into().unwrap_or([0; 32]);
+                            pulp::cast(q)
+                        } else {
+                            let q: [u8; 16] =
+                                blk[i * 16..(i + 1) * 16].try_into().unwrap_or([0; 16]);
+                            let u = unpack_nibbles(q);
+                            if K == K_Q4_0 {
+                                _mm256_sub_epi8(u, eight)
+                            } else {
+                                u
+                            }
+                        };
+                        // Unsigned operand for vpmaddubsw: the nibbles themselves (Q4_1) or |w|.
+                        let uw = if K == K_Q4_1 {
+                            wv
+                        } else {
+                            _mm256_sign_epi8(wv, wv)
+                        };
+                        let dw = _mm256_set1_ps(wd[b][i]);
+                        for t in 0..T {
+                            let sx = if K == K_Q4_1 {
+                                xv[t]
+                            } else {
+                                _mm256_sign_epi8(xv[t], wv)
+                            };
+                            let p = mul_sum(uw, sx);
+                            let scale = _mm256_mul_ps(dw, dx[t]);
+                            acc[t][i] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(p), acc[t][i]);
+                        }
+                    }
+                    if K == K_Q4_1 {
+                        let m: __m128 = pulp::cast(wm[b]);
+                        for t in 0..T {
+                            mins[t] = _mm_fmadd_ps(m, _mm_set1_ps(xsum[t][b]), mins[t]);
+                        }
+                    }
+                }
+                let mut out = [[0.0f32; GROUP]; T];
+                for t in 0..T {
+                    let mins: [f32; GROUP] = pulp::cast(mins[t]);
+                    for i in 0..GROUP {
+                        out[t][i] = hsum(acc[t][i]) + mins[i];
+                    }
+                }
+                out
             }
         }
-        if K == K_Q4_1 {
-            let m: __m128 = pulp::cast(wm[b]);
-            for t in 0..T {
-                mins[t] = _mm_fmadd_ps(m, _mm_set1_ps(xsum[t][b]), mins[t]);
+    };
+}
+
+matrix_kernels!(avx2, "avx2,fma", 2, |u, s, ones| _mm256_madd_epi16(
+    _mm256_maddubs_epi16(u, s),
+    ones
+));
+
+matrix_kernels!(
+    vnni,
+    "avx2,fma,avx512f,avx512vl,avx512bw,avx512vnni",
+    4,
+    |u, s, _ones| _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s)
+);
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests_support::{acts_rows, matrix};
+    use super::*;
+
+    #[test]
+    fn vnni_and_avx2_kernels_give_the_same_bits() {
+        if !vnni_available() {
+            // Only one of the two kernels exists on this CPU: nothing to compare, and
+            // the portable comparison in `quant::tests` covers the AVX2 one.
+            assert!(!available() || !std::arch::is_x86_feature_detected!("avx512vnni"));
+            return;
+        }
+        let (rows, cols) = (21, 128);
+        for kind in [Kind::Q4_0, Kind::Q4_1, Kind::Q8_0] {
+            let m = matrix(kind, rows, cols);
+            for n in [1, 3, 6] {
+                let xs = acts_rows(n, cols);
+                let (mut a, mut b) = (vec![0.0; rows * n], vec![0.0; rows * n]);
+                #[allow(unsafe_code)]
+                // SAFETY: `vnni_available()` checked every feature both kernels need.
+                unsafe {
+                    vnni::rows_by_acts(&m, 0, rows, &xs, &mut a);
+                    avx2::rows_by_acts(&m, 0, rows, &xs, &mut b);
+                }
+                assert_eq!(a, b, "{kind:?} n={n}");
+                assert!(a.iter().any(|v| *v != 0.0));
             }
         }
     }
-    let mut out = [[0.0f32; GROUP]; T];
-    for t in 0..T {
-        let mins: [f32; GROUP] = pulp::cast(mins[t]);
-        for i in 0..GROUP {
-            out[t][i] = hsum(acc[t][i]) + mins[i];
-        }
-    }
-    out
 }
