@@ -15,7 +15,8 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use infernet_crypto::{Address, Hash, Identity, ReplyPublicKey};
 use infernet_rpc::client::{ClientError, HttpClient, InfernetApiClient, domain_error, http_client};
 use infernet_rpc::views::{
-    AttestationView, JobStatus, JobView, MinerView, ModelView, PageRequest, RecordView, TxKindView,
+    AttestationView, JobStatus, JobView, MinerView, ModelView, PageRequest, RecordEventKind,
+    RecordEventView, RecordView, TxKindView,
 };
 use infernet_rpc::{self as rpc, H256};
 use infernet_types::{Amount, SamplingParams, SignedTransaction, TxKind, request_hash};
@@ -57,6 +58,9 @@ struct Cli {
     /// Never prompt; fail with a clear error when input would be needed.
     #[arg(long, global = true)]
     no_input: bool,
+    /// Print debug lines (to stderr) about what the wallet assumed.
+    #[arg(long, short = 'v', global = true)]
+    verbose: bool,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -277,9 +281,15 @@ enum ExploreCmd {
         /// Model id.
         id: String,
     },
-    /// A record (public data only).
+    /// A record (public data only) with its ownership history and sales.
     Record {
         /// Record id.
+        id: String,
+    },
+    /// A listing: records, models, token totals, price, the seller and the seller's history,
+    /// status, the purchase (buyer, deadline, delivery) and complaints.
+    Listing {
+        /// Listing id.
         id: String,
     },
 }
@@ -315,6 +325,7 @@ fn main() -> std::process::ExitCode {
 struct Ctx {
     cli_key: Option<String>,
     json: bool,
+    verbose: bool,
     url: String,
     wallet: WalletDir,
     passwords: PasswordSources,
@@ -370,6 +381,13 @@ impl Ctx {
         }
     }
 
+    /// A debug line on stderr with `--verbose`.
+    fn debug(&self, line: &str) {
+        if self.verbose {
+            eprintln!("debug: {line}");
+        }
+    }
+
     fn print(&self, value: &Value, human: impl FnOnce()) {
         if self.json {
             println!(
@@ -416,6 +434,7 @@ async fn run(cli: Cli) -> Result<()> {
     let mut ctx = Ctx {
         cli_key: cli.key.clone(),
         json: cli.json,
+        verbose: cli.verbose,
         url: cli.rpc.clone(),
         wallet: WalletDir::new(root),
         passwords: PasswordSources {
@@ -569,8 +588,20 @@ struct ChainCtx {
 
 async fn chain_ctx(ctx: &mut Ctx) -> Result<ChainCtx> {
     let info = call!(ctx, chain_get_info())?;
+    // The node says its chain's minimum fee; a node older than that field answers without
+    // it (read as 0), and the built-in spec of its chain (or the default) stands in.
+    let fee_per_byte = if info.min_fee_per_byte.0 > 0 {
+        Amount(info.min_fee_per_byte.0)
+    } else {
+        let f = tx::fee_per_byte_for(&info.chain);
+        ctx.debug(&format!(
+            "the node's chain_getInfo has no min_fee_per_byte (an older node); using {} base units per byte from the built-in spec of chain {:?}",
+            f.0, info.chain
+        ));
+        f
+    };
     Ok(ChainCtx {
-        fee_per_byte: tx::fee_per_byte_for(&info.chain),
+        fee_per_byte,
         name: info.chain,
         chain_id: info.chain_id,
         tip: info.tip.height,
@@ -1690,10 +1721,60 @@ async fn explore(ctx: &mut Ctx, cmd: ExploreCmd) -> Result<()> {
         }
         ExploreCmd::Record { id } => {
             let r = get_record(ctx, &id).await?;
-            ctx.print(&record_json(&r), || kv(record_rows(&r)));
+            let events = call!(ctx, state_get_record_history(r.id))?;
+            let mut v = record_json(&r);
+            v["history"] = json!(events.iter().map(record_event_json).collect::<Vec<_>>());
+            ctx.print(&v, || {
+                kv(record_rows(&r));
+                println!();
+                table(
+                    &["HEIGHT", "EVENT", "FROM", "TO", "PRICE", "TXID"],
+                    events
+                        .iter()
+                        .map(|e| {
+                            vec![
+                                e.height.to_string(),
+                                record_event_name(e.kind).to_owned(),
+                                e.from.as_ref().map_or("-".into(), addr),
+                                e.to.as_ref().map_or("-".into(), addr),
+                                e.price.map_or("-".into(), |p| format_inf(Amount(p.0))),
+                                hex::encode(e.txid.0),
+                            ]
+                        })
+                        .collect(),
+                );
+            });
+        }
+        ExploreCmd::Listing { id } => {
+            let (value, human) = market_cli::listing_detail(ctx, &id).await?;
+            ctx.print(&value, human);
         }
     }
     Ok(())
+}
+
+fn record_event_name(k: RecordEventKind) -> &'static str {
+    match k {
+        RecordEventKind::Minted => "minted",
+        RecordEventKind::Transferred => "transferred",
+        RecordEventKind::Listed => "listed",
+        RecordEventKind::ListingCancelled => "listing_cancelled",
+        RecordEventKind::Sold => "sold",
+        RecordEventKind::Complained => "complained",
+    }
+}
+
+fn record_event_json(e: &RecordEventView) -> Value {
+    json!({
+        "height": e.height,
+        "txid": hex::encode(e.txid.0),
+        "kind": record_event_name(e.kind),
+        "from": e.from.as_ref().map(addr),
+        "to": e.to.as_ref().map(addr),
+        "price": e.price.map(|p| amount_json(Amount(p.0))),
+        "listing": e.listing.map(|l| hex::encode(l.0)),
+        "purchase": e.purchase.map(|p| hex::encode(p.0)),
+    })
 }
 
 // ---------------------------------------------------------------- tables

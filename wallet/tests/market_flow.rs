@@ -353,6 +353,35 @@ async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
     assert_eq!(exported["verified"], 3);
     assert_eq!(exported["skipped"].as_array().unwrap().len(), 0);
 
+    // The explorer: the listing with its delivered purchase, and each record's history.
+    let ex = json_ok(
+        wallet(d, &daemon.rpc, "bob", &["explore", "listing", &listing])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(ex["status"], "delivered");
+    assert_eq!(ex["purchase_detail"]["buyer"], bob.address().to_string());
+    assert_eq!(ex["summary"]["records"], 3);
+    assert_eq!(ex["seller_history"]["delivered"], 1);
+    assert!(!ex.to_string().contains(PROMPTS[0]));
+    let rec = json_ok(
+        wallet(d, &daemon.rpc, "bob", &["explore", "record", &ids[1]])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(rec["owner"], bob.address().to_string());
+    let kinds: Vec<&str> = rec["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["minted", "listed", "sold"], "{rec}");
+    let sold = &rec["history"][2];
+    assert_eq!(sold["from"], alice.address().to_string());
+    assert_eq!(sold["to"], bob.address().to_string());
+    assert_eq!(sold["price"]["base"], "3000000001");
+
     // Balances: 3_000_000_001 split 1_000_000_001 / 1_000_000_000 / 1_000_000_000; the
     // spec's miner and model-owner rates of each share go to the daemon's key (it is both);
     // Bob paid price + the Buy fee, Alice got the rest minus the Deliver fee.
@@ -487,12 +516,23 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
         text.contains("provenance verification failed for 1 of 1 records"),
         "{text}"
     );
-    // Bob's complaint shows in Alice's history as Bob's wallet presents it.
+    // The complaint went on chain; once mined it is in Alice's history for everyone.
+    let first: Value = serde_json::Deserializer::from_slice(&out.stdout)
+        .into_iter::<Value>()
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        first["complaints"][0]["reason"], "key_does_not_open",
+        "{first}"
+    );
+    assert_eq!(first["complaints"][0]["record_index"], 0);
+    wait_mined(&client, hash_of(&first["complaints"][0]["txid"])).await;
     let hist = json_ok(
         wallet(
             d,
             &daemon.rpc,
-            "bob",
+            "alice",
             &[
                 "market",
                 "listings",
@@ -506,13 +546,47 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
     );
     assert_eq!(hist[0]["seller_history"]["complaints"], 1);
     assert_eq!(hist[0]["seller_history"]["delivered"], 1);
+    for args in [
+        ["market", "show", listing.as_str()],
+        ["explore", "listing", listing.as_str()],
+    ] {
+        let v = json_ok(wallet(d, &daemon.rpc, "alice", &args).output().unwrap());
+        assert_eq!(v["seller_history"]["complaints"], 1, "{v}");
+        assert_eq!(v["complaints"][0]["buyer"], bob.address().to_string());
+        assert_eq!(v["complaints"][0]["record"], r0);
+        assert_eq!(v["purchase_detail"]["status"], "delivered");
+        assert_eq!(v["purchase_detail"]["buyer"], bob.address().to_string());
+    }
     let c = json_ok(
-        wallet(d, &daemon.rpc, "bob", &["market", "complaints"])
-            .output()
-            .unwrap(),
+        wallet(
+            d,
+            &daemon.rpc,
+            "alice",
+            &["market", "complaints", "--seller", "alice"],
+        )
+        .output()
+        .unwrap(),
     );
+    assert_eq!(c["complaints"].as_array().unwrap().len(), 1);
     assert_eq!(c["complaints"][0]["buyer"], bob.address().to_string());
-    assert_eq!(c["complaints"][0]["check"], "payload");
+    assert_eq!(c["complaints"][0]["reason"], "key_does_not_open");
+    // Once per record: a second complaint about it is refused by the chain.
+    let again = wallet(
+        d,
+        &daemon.rpc,
+        "bob",
+        &[
+            "market",
+            "complain",
+            first["purchase_id"].as_str().unwrap(),
+            "0",
+            "--reason",
+            "other",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(!again.status.success(), "a record is complained about once");
 
     // 2. A listing that lapses cannot be bought and moves nothing.
     let tip = client.chain_get_tip().await.unwrap().height;
@@ -582,7 +656,8 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
         .fee
         .0;
     assert_eq!(b0 - balance(&client, &bob.address()).await, 5_000 + buy_fee);
-    wait_height(&client, deadline).await;
+    // The deadline is the last height the seller may deliver at; the refund follows it.
+    wait_height(&client, deadline + 1).await;
     assert_eq!(b0 - balance(&client, &bob.address()).await, buy_fee);
     let open = json_ok(
         wallet(d, &daemon.rpc, "bob", &["market", "listings"])

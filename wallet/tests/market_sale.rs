@@ -1,18 +1,22 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 //! The market's wallet side end to end without a node: a seller with three records minted
 //! with real crypto lists them as one bundle, delivers to a buyer, the buyer verifies
-//! provenance; a wrong delivered key is caught and the buyer's signed complaint shows in the
-//! seller's history; the split pays price, royalties and seller exactly.
+//! provenance; a wrong delivered key is caught, the buyer's `Complain` transaction names the
+//! record and the reason, and the seller's history shows the chain's count; the split pays
+//! price, royalties and seller exactly.
 
 use infernet_crypto::{Address, Hash, Identity, RecordKey, Seed, record, seal};
 use infernet_rpc::views::{
     JobStatus, JobView, ListingStatus, ListingView, RecordView, SamplingView, SealedBoxView,
+    SellerStatsView,
 };
 use infernet_rpc::{self as rpc, Bytes, H256, U64String};
-use infernet_types::{Amount, ChainSpec, Encode, RecordPlaintext, TxKind, sealing};
-use infernet_wallet::market::complaint::{Complaint, ComplaintStore};
+use infernet_types::{
+    Amount, ChainSpec, ComplaintReason, Encode, RecordPlaintext, TxKind, sealing,
+};
+use infernet_wallet::market::complaint;
 use infernet_wallet::market::provenance::{Check, verify_record};
-use infernet_wallet::market::split::{RecordPayees, sale_split};
+use infernet_wallet::market::split::{LineageLink, RecordPayees, sale_split};
 use infernet_wallet::market::{delivery, listing};
 
 const CHAIN: u64 = 1337;
@@ -185,7 +189,10 @@ fn a_bundle_of_three_is_listed_delivered_and_verified() {
     let payees = vec![
         RecordPayees {
             miner: Address([0xaa; 32]),
-            model_owner: Some(owner),
+            lineage: vec![LineageLink {
+                owner,
+                parent_share_bps: 0,
+            }],
         };
         3
     ];
@@ -222,36 +229,38 @@ fn a_wrong_key_is_caught_and_the_complaint_shows_in_the_sellers_history() {
     assert_eq!(v.failed_check, Some(Check::Payload));
     assert!(pair.is_none());
 
-    let dir = tempfile::tempdir().unwrap();
-    let store = ComplaintStore::new(dir.path());
-    let signed = Complaint {
-        chain_id: CHAIN,
-        listing: Hash([9; 32]),
-        purchase: Hash([8; 32]),
-        record: Hash(recs[0].id.0),
-        seller: alice.address(),
-        buyer: bob.address(),
-        check: v.failed_check.unwrap(),
-        height: 20,
-        reason: v.reason.unwrap(),
-    }
-    .sign(&bob);
-    store.save(&signed).unwrap();
-    let against = store.against(&alice.address(), CHAIN).unwrap();
-    assert_eq!(against.len(), 1);
-    assert_eq!(against[0].verify().unwrap().buyer, bob.address());
-    let delivered = ListingView {
-        id: H256([9; 32]),
-        seller: rpc::Address(alice.address().0),
-        records: vec![recs[0].id],
-        price: rpc::Amount(1),
-        until: 100,
-        title: String::new(),
-        description: String::new(),
-        created_at: 6,
-        status: ListingStatus::Delivered,
-        purchase: Some(H256([8; 32])),
+    // Bob's complaint is the chain's `Complain` about record #0 of his purchase.
+    let check = v.failed_check.unwrap();
+    let kind = complaint::complain_kind(
+        Hash([8; 32]),
+        0,
+        complaint::reason_for(check),
+        &v.reason.unwrap(),
+        ChainSpec::dev().limits.max_string_bytes as usize,
+    );
+    let TxKind::Complain {
+        purchase,
+        record_index,
+        reason,
+        detail,
+    } = &kind
+    else {
+        panic!("not a Complain: {kind:?}")
     };
-    let h = listing::history(&[delivered], against.len());
-    assert_eq!((h.delivered, h.complaints), (1, 1));
+    assert_eq!(
+        (*purchase, *record_index, *reason),
+        (Hash([8; 32]), 0, ComplaintReason::KeyDoesNotOpen)
+    );
+    assert!(!detail.is_empty());
+    // Once mined, the chain counts it in Alice's stats; her history shows it.
+    let stats = SellerStatsView {
+        address: rpc::Address(alice.address().0),
+        listings: 1,
+        sales: 1,
+        refunded: 0,
+        cancelled: 0,
+        complaints: 1,
+    };
+    let h = listing::history(&stats, &[]);
+    assert_eq!((h.delivered, h.complaints, h.awaiting_delivery), (1, 1, 0));
 }

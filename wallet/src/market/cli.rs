@@ -4,7 +4,10 @@
 //! printing (`Ctx`, `call!`, `submit`, `table`, `kv`), and the library's
 //! [`infernet_wallet::market`] for everything that needs no node. Commands:
 //! `list`, `listings`, `show`, `buy`, `deliver`, `watch`, `cancel`, `verify` (provenance of a
-//! bought listing, `--complain` to sign a complaint per failed record) and `complaints`.
+//! bought listing, `--complain` to post an on-chain `Complain` per failed record), `complain`
+//! (one complaint by hand) and `complaints` (the chain's, by seller or purchase). Sellers'
+//! histories come from the chain (`state_getSellerStats`), so every buyer sees the same one.
+//! `explore listing` (in `main.rs`) reuses [`listing_detail`].
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -13,13 +16,15 @@ use anyhow::{Context, Result, anyhow, bail};
 use infernet_crypto::{Address, Hash};
 use infernet_rpc::client::InfernetApiClient;
 use infernet_rpc::views::{
-    ListingFilter, ListingStatus, ListingView, PageRequest, RecordView, TxKindView,
+    ComplaintFilter, ComplaintReasonView, ComplaintView, ListingDetailView, ListingFilter,
+    ListingStatus, ListingView, PageRequest, PurchaseStatusView, PurchaseView, RecordView,
 };
 use infernet_rpc::{self as rpc, H256};
-use infernet_types::{Amount, ChainSpec, ReplyPublicKey};
+use infernet_types::{Amount, ChainSpec, ComplaintReason, ReplyPublicKey};
 use infernet_wallet::amount::{format_inf, parse_amount};
-use infernet_wallet::market::complaint::{Complaint, ComplaintStore};
-use infernet_wallet::market::split::{self, RecordPayees};
+use infernet_wallet::market::complaint;
+use infernet_wallet::market::listing::SellerHistory;
+use infernet_wallet::market::split::{self, ModelNode, RecordPayees};
 use infernet_wallet::market::{delivery, listing, provenance};
 use infernet_wallet::tx;
 use serde_json::{Value, json};
@@ -99,18 +104,32 @@ pub(crate) enum MarketCmd {
     Verify {
         /// Listing id (hex).
         listing: String,
-        /// Sign and store a complaint for each record that fails.
+        /// Post an on-chain complaint (`Complain`) for each record that fails.
         #[arg(long)]
         complain: bool,
     },
-    /// Signed complaints this wallet holds (filed or imported), optionally against a seller.
+    /// Post an on-chain complaint about one record of a purchase delivered to you.
+    Complain {
+        /// Purchase id (hex; `market buy` prints it).
+        purchase: String,
+        /// Index of the record in the listing (0 for the first).
+        record_index: u32,
+        /// What your check found: `key_does_not_open`, `commitment_mismatch`,
+        /// `receipt_mismatch` or `other`.
+        #[arg(long)]
+        reason: String,
+        /// Free text for the seller's history (cut to the chain's string limit).
+        #[arg(long, default_value = "")]
+        detail: String,
+    },
+    /// Complaints on chain, optionally about one seller or one purchase.
     Complaints {
-        /// Only complaints against this seller (address or key name).
+        /// Only complaints about this seller (address or key name).
         #[arg(long)]
         seller: Option<String>,
-        /// Import a complaint file someone gave you (its signature is checked).
+        /// Only complaints about this purchase (hex).
         #[arg(long)]
-        import: Option<std::path::PathBuf>,
+        purchase: Option<String>,
     },
 }
 
@@ -136,7 +155,13 @@ pub(crate) async fn run(ctx: &mut Ctx, cmd: MarketCmd) -> Result<()> {
         MarketCmd::Watch { once, poll_ms } => watch(ctx, once, poll_ms).await,
         MarketCmd::Cancel { listing } => cancel(ctx, &listing).await,
         MarketCmd::Verify { listing, complain } => verify(ctx, &listing, complain).await,
-        MarketCmd::Complaints { seller, import } => complaints(ctx, seller, import).await,
+        MarketCmd::Complain {
+            purchase,
+            record_index,
+            reason,
+            detail,
+        } => complain_cmd(ctx, &purchase, record_index, &reason, &detail).await,
+        MarketCmd::Complaints { seller, purchase } => complaints(ctx, seller, purchase).await,
     }
 }
 
@@ -165,15 +190,102 @@ async fn all_listings(ctx: &mut Ctx, mut filter: ListingFilter) -> Result<Vec<Li
     Ok(out)
 }
 
-async fn find_listing(ctx: &mut Ctx, id: &str) -> Result<ListingView> {
+/// A listing with its current purchase (`state_getListing`).
+pub(crate) async fn find_listing_detail(ctx: &mut Ctx, id: &str) -> Result<ListingDetailView> {
     let h = parse_hash(id, "listing id")?;
-    all_listings(ctx, ListingFilter::default())
-        .await?
-        .into_iter()
-        .find(|l| l.id.0 == h.0)
-        .ok_or_else(|| {
-            anyhow!("no listing {h} on the best chain; see `infernet-wallet market listings --all`")
-        })
+    call!(ctx, state_get_listing(H256(h.0)))?.ok_or_else(|| {
+        anyhow!("no listing {h} on the best chain; see `infernet-wallet market listings --all`")
+    })
+}
+
+async fn find_listing(ctx: &mut Ctx, id: &str) -> Result<ListingView> {
+    Ok(find_listing_detail(ctx, id).await?.listing)
+}
+
+/// A purchase (`state_getPurchase`).
+async fn get_purchase(ctx: &mut Ctx, id: H256) -> Result<PurchaseView> {
+    call!(ctx, state_get_purchase(id))?
+        .ok_or_else(|| anyhow!("purchase {} is unknown to the node", Hash(id.0)))
+}
+
+/// The seller's market history: the chain's counters and the pending deliveries.
+async fn seller_history(ctx: &mut Ctx, seller: rpc::Address) -> Result<SellerHistory> {
+    let stats = call!(ctx, state_get_seller_stats(seller))?;
+    let listings = all_listings(
+        ctx,
+        ListingFilter {
+            seller: Some(seller),
+            status: Some(ListingStatus::Purchased),
+            ..ListingFilter::default()
+        },
+    )
+    .await?;
+    Ok(listing::history(&stats, &listings))
+}
+
+/// Every complaint matching `filter`, all pages.
+pub(crate) async fn all_complaints(
+    ctx: &mut Ctx,
+    mut filter: ComplaintFilter,
+) -> Result<Vec<ComplaintView>> {
+    let mut out: Vec<ComplaintView> = Vec::new();
+    for _ in 0..crate::MAX_PAGES {
+        let page = call!(ctx, state_get_complaints(Some(filter.clone())))?;
+        let Some(last) = page.last() else { break };
+        filter.page = PageRequest {
+            cursor: Some(format!(
+                "{}:{}",
+                hex::encode(last.purchase.0),
+                last.record_index
+            )),
+            limit: None,
+        };
+        out.extend(page);
+    }
+    Ok(out)
+}
+
+pub(crate) fn reason_name(r: ComplaintReasonView) -> &'static str {
+    match r {
+        ComplaintReasonView::KeyDoesNotOpen => "key_does_not_open",
+        ComplaintReasonView::CommitmentMismatch => "commitment_mismatch",
+        ComplaintReasonView::ReceiptMismatch => "receipt_mismatch",
+        ComplaintReasonView::Other => "other",
+    }
+}
+
+pub(crate) fn purchase_status_name(s: PurchaseStatusView) -> &'static str {
+    match s {
+        PurchaseStatusView::Pending => "pending",
+        PurchaseStatusView::Delivered => "delivered",
+        PurchaseStatusView::Refunded => "refunded",
+    }
+}
+
+/// The fork lineage of `model` as the chain walks it for a sale.
+async fn lineage(ctx: &mut Ctx, model: H256, max_depth: u8) -> Result<Vec<split::LineageLink>> {
+    // Fetch the models the walk may visit, then let the library walk them.
+    let mut known = std::collections::HashMap::new();
+    let mut next = Some(model);
+    while let Some(id) = next.take() {
+        if known.len() >= usize::from(max_depth) || known.contains_key(&id.0) {
+            break;
+        }
+        let Some(m) = call!(ctx, state_get_model(id))? else {
+            break;
+        };
+        next = m.parent.map(|p| p.model);
+        known.insert(
+            id.0,
+            ModelNode {
+                owner: Address(m.owner.0),
+                parent: m.parent.map(|p| (p.model.0, p.share_bps)),
+            },
+        );
+    }
+    Ok(split::lineage_of(model.0, max_depth, |id| {
+        known.get(id).copied()
+    }))
 }
 
 async fn fetch_records(ctx: &mut Ctx, ids: &[H256]) -> Result<Vec<RecordView>> {
@@ -284,13 +396,6 @@ async fn cancel(ctx: &mut Ctx, listing_id: &str) -> Result<()> {
 
 // ---------------------------------------------------------------- browsing
 
-fn complaints_against(ctx: &Ctx, seller: &Address, chain_id: u64) -> usize {
-    ComplaintStore::new(ctx.wallet.root())
-        .against(seller, chain_id)
-        .map(|c| c.len())
-        .unwrap_or(0)
-}
-
 async fn listings(
     ctx: &mut Ctx,
     model: Option<String>,
@@ -298,7 +403,6 @@ async fn listings(
     max_price: Option<String>,
     all: bool,
 ) -> Result<()> {
-    let chain = chain_ctx(ctx).await?;
     let filter = ListingFilter {
         seller: seller
             .map(|s| ctx.resolve_address(&s).map(|a| rpc::Address(a.0)))
@@ -321,18 +425,7 @@ async fn listings(
         let recs = fetch_records(ctx, &l.records).await?;
         let summary = listing::summarize(&recs);
         let seller = Address(l.seller.0);
-        let seller_listings = all_listings(
-            ctx,
-            ListingFilter {
-                seller: Some(l.seller),
-                ..ListingFilter::default()
-            },
-        )
-        .await?;
-        let history = listing::history(
-            &seller_listings,
-            complaints_against(ctx, &seller, chain.chain_id),
-        );
+        let history = seller_history(ctx, l.seller).await?;
         rows.push(vec![
             Hash(l.id.0).to_hex(),
             summary.records.to_string(),
@@ -346,8 +439,8 @@ async fn listings(
             format_inf(Amount(l.price.0)),
             seller.to_string(),
             format!(
-                "{} sold, {} pending, {} complaints",
-                history.delivered, history.awaiting_delivery, history.complaints
+                "{} sold, {} refunded, {} complaints",
+                history.delivered, history.refunded, history.complaints
             ),
             status_name(l.status).to_string(),
         ]);
@@ -385,32 +478,35 @@ async fn listings(
 }
 
 async fn show(ctx: &mut Ctx, listing_id: &str) -> Result<()> {
-    let l = find_listing(ctx, listing_id).await?;
+    let (value, human) = listing_detail(ctx, listing_id).await?;
+    ctx.print(&value, human);
+    Ok(())
+}
+
+/// Everything public about a listing (`market show`, `explore listing`): records, models,
+/// token totals, miners and their attestation, dates, price, the seller and the seller's
+/// history, the sale split (with the models' fork lineage), the status, the current purchase
+/// (buyer, deadline, delivery) and the complaints about it. Never content. Returns the JSON
+/// view and a printer for people.
+pub(crate) async fn listing_detail(
+    ctx: &mut Ctx,
+    listing_id: &str,
+) -> Result<(Value, impl FnOnce() + use<>)> {
+    let detail = find_listing_detail(ctx, listing_id).await?;
+    let l = detail.listing;
     let chain = chain_ctx(ctx).await?;
     let spec = spec_for(&chain.name);
     let recs = fetch_records(ctx, &l.records).await?;
     let summary = listing::summarize(&recs);
     let seller = Address(l.seller.0);
-    let seller_listings = all_listings(
-        ctx,
-        ListingFilter {
-            seller: Some(l.seller),
-            ..ListingFilter::default()
-        },
-    )
-    .await?;
-    let history = listing::history(
-        &seller_listings,
-        complaints_against(ctx, &seller, chain.chain_id),
-    );
-    // Attestation status and model owners, per miner / model.
+    let history = seller_history(ctx, l.seller).await?;
+    // Attestation status and model lineages, per miner / model.
     let mut payees = Vec::with_capacity(recs.len());
     let mut attested = Vec::new();
     for r in &recs {
-        let owner = call!(ctx, state_get_model(r.model))?.map(|m| Address(m.owner.0));
         payees.push(RecordPayees {
             miner: Address(r.miner.0),
-            model_owner: owner,
+            lineage: lineage(ctx, r.model, spec.max_lineage_depth).await?,
         });
         let att = match call!(ctx, state_get_miner(r.miner))? {
             Some(m) => infernet_wallet::ranking::attestation_name(&m),
@@ -424,6 +520,33 @@ async fn show(ctx: &mut Ctx, listing_id: &str) -> Result<()> {
         .iter()
         .map(|((a, role), v)| json!({ "to": a.to_string(), "role": role, "amount": amount_json(*v) }))
         .collect();
+    let purchase = detail.purchase_detail;
+    let complaints = match &purchase {
+        Some(p) => {
+            all_complaints(
+                ctx,
+                ComplaintFilter {
+                    purchase: Some(p.id),
+                    ..ComplaintFilter::default()
+                },
+            )
+            .await?
+        }
+        None => Vec::new(),
+    };
+    let purchase_json = purchase.as_ref().map(|p| {
+        json!({
+            "purchase_id": Hash(p.id.0).to_hex(),
+            "buyer": Address(p.buyer.0).to_string(),
+            "status": purchase_status_name(p.status),
+            "price": amount_json(Amount(p.price.0)),
+            "bought_at": p.created_at,
+            "deadline": p.deadline,
+            "delivered_at": p.delivered_at,
+            "refunded_at": p.refunded_at,
+            "complaint_deadline": p.complaint_deadline,
+        })
+    });
     let value = json!({
         "listing_id": Hash(l.id.0).to_hex(),
         "title": l.title,
@@ -434,28 +557,25 @@ async fn show(ctx: &mut Ctx, listing_id: &str) -> Result<()> {
         "created_at": l.created_at,
         "seller": seller.to_string(),
         "purchase": l.purchase.map(|p| Hash(p.0).to_hex()),
+        "purchase_detail": purchase_json,
         "summary": summary,
         "records": attested,
         "seller_history": history,
         "sale_split": credits,
         "delivery_window": spec.delivery_window,
+        "complaints": complaints.iter().map(complaint_json).collect::<Vec<_>>(),
     });
-    ctx.print(&value, || {
-        kv(vec![
+    let human = move || {
+        let mut rows = vec![
             vec!["listing".into(), Hash(l.id.0).to_hex()],
             vec!["title".into(), l.title.clone()],
             vec!["description".into(), l.description.clone()],
             vec!["status".into(), status_name(l.status).into()],
             vec!["price".into(), format_inf(Amount(l.price.0))],
+            vec!["listed at".into(), l.created_at.to_string()],
             vec!["open until height".into(), l.until.to_string()],
             vec!["seller".into(), seller.to_string()],
-            vec![
-                "seller history".into(),
-                format!(
-                    "{} listings, {} delivered, {} awaiting delivery, {} cancelled, {} complaints",
-                    history.listings, history.delivered, history.awaiting_delivery, history.cancelled, history.complaints
-                ),
-            ],
+            vec!["seller history".into(), history_text(&history)],
             vec!["records".into(), summary.records.to_string()],
             vec![
                 "tokens in/out".into(),
@@ -469,8 +589,24 @@ async fn show(ctx: &mut Ctx, listing_id: &str) -> Result<()> {
                     summary.last_minted.unwrap_or(0)
                 ),
             ],
-            vec!["models".into(), summary.models.keys().cloned().collect::<Vec<_>>().join(", ")],
-            vec!["miners".into(), summary.miners.iter().cloned().collect::<Vec<_>>().join(", ")],
+            vec![
+                "models".into(),
+                summary
+                    .models
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ],
+            vec![
+                "miners".into(),
+                summary
+                    .miners
+                    .iter()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ],
             vec![
                 "delivery".into(),
                 format!(
@@ -478,7 +614,20 @@ async fn show(ctx: &mut Ctx, listing_id: &str) -> Result<()> {
                     spec.delivery_window
                 ),
             ],
-        ]);
+        ];
+        if let Some(p) = &purchase {
+            rows.push(vec!["purchase".into(), Hash(p.id.0).to_hex()]);
+            rows.push(vec!["buyer".into(), Address(p.buyer.0).to_string()]);
+            rows.push(vec![
+                "purchase status".into(),
+                match (p.delivered_at, p.refunded_at) {
+                    (Some(h), _) => format!("delivered at height {h}"),
+                    (None, Some(h)) => format!("refunded at height {h}"),
+                    (None, None) => format!("pending, deliver by height {}", p.deadline),
+                },
+            ]);
+        }
+        kv(rows);
         let rows = split
             .credits
             .iter()
@@ -486,8 +635,52 @@ async fn show(ctx: &mut Ctx, listing_id: &str) -> Result<()> {
             .collect();
         println!();
         table(&["sale split", "to", "amount"], rows);
-    });
-    Ok(())
+        if !complaints.is_empty() {
+            println!();
+            complaints_table(&complaints);
+        }
+    };
+    Ok((value, human))
+}
+
+fn history_text(h: &SellerHistory) -> String {
+    format!(
+        "{} listings, {} delivered, {} refunded, {} awaiting delivery, {} cancelled, {} complaints",
+        h.listings, h.delivered, h.refunded, h.awaiting_delivery, h.cancelled, h.complaints
+    )
+}
+
+fn complaint_json(c: &ComplaintView) -> Value {
+    json!({
+        "purchase": Hash(c.purchase.0).to_hex(),
+        "record_index": c.record_index,
+        "listing": Hash(c.listing.0).to_hex(),
+        "record": Hash(c.record.0).to_hex(),
+        "buyer": Address(c.buyer.0).to_string(),
+        "seller": Address(c.seller.0).to_string(),
+        "reason": reason_name(c.reason),
+        "detail": c.detail,
+        "height": c.height,
+        "txid": c.txid.map(|t| Hash(t.0).to_hex()),
+    })
+}
+
+fn complaints_table(cs: &[ComplaintView]) {
+    table(
+        &["height", "seller", "buyer", "record", "reason", "detail"],
+        cs.iter()
+            .map(|c| {
+                vec![
+                    c.height.to_string(),
+                    Address(c.seller.0).to_string(),
+                    Address(c.buyer.0).to_string(),
+                    format!("{} (#{})", &hex::encode(c.record.0)[..16], c.record_index),
+                    reason_name(c.reason).to_owned(),
+                    c.detail.clone(),
+                ]
+            })
+            .collect(),
+    );
 }
 
 // ---------------------------------------------------------------- buy
@@ -522,7 +715,11 @@ async fn buy(ctx: &mut Ctx, listing_id: &str, wait: bool) -> Result<()> {
     } else {
         None
     };
-    let deadline = height.map(|h| h + spec.delivery_window.max(1));
+    // The chain's deadline: the last height at which the seller may deliver.
+    let deadline = match height {
+        Some(_) => Some(get_purchase(ctx, H256(purchase.0)).await?.deadline),
+        None => None,
+    };
     ctx.print(
         &json!({
             "purchase_id": purchase.to_hex(),
@@ -547,20 +744,10 @@ async fn buy(ctx: &mut Ctx, listing_id: &str, wait: bool) -> Result<()> {
 
 // ---------------------------------------------------------------- deliver / watch
 
-/// The buyer and reply key of purchase `purchase` (from its `Buy` transaction).
+/// The buyer and reply key of purchase `purchase`.
 async fn purchase_parties(ctx: &mut Ctx, purchase: H256) -> Result<(Address, ReplyPublicKey)> {
-    let t = call!(ctx, tx_get(purchase))?.ok_or_else(|| {
-        anyhow!(
-            "the purchase transaction {} is unknown to the node",
-            Hash(purchase.0)
-        )
-    })?;
-    match t.tx.kind {
-        TxKindView::Buy { reply_key, .. } => {
-            Ok((Address(t.tx.sender.0), ReplyPublicKey(reply_key.0)))
-        }
-        _ => bail!("transaction {} is not a Buy", Hash(purchase.0)),
-    }
+    let p = get_purchase(ctx, purchase).await?;
+    Ok((Address(p.buyer.0), ReplyPublicKey(p.reply_key.0)))
 }
 
 /// Delivers the pending purchase of `l` (the caller's listing); returns the txid.
@@ -667,67 +854,136 @@ async fn watch(ctx: &mut Ctx, once: bool, poll_ms: u64) -> Result<()> {
 
 // ---------------------------------------------------------------- verify / complaints
 
+/// Signs and submits a `Complain` from `id`; returns its txid.
+async fn post_complaint(
+    ctx: &mut Ctx,
+    id: &infernet_crypto::Identity,
+    purchase: Hash,
+    record_index: u32,
+    reason: ComplaintReason,
+    detail: &str,
+) -> Result<Hash> {
+    let chain = chain_ctx(ctx).await?;
+    let spec = spec_for(&chain.name);
+    let kind = complaint::complain_kind(
+        purchase,
+        record_index,
+        reason,
+        detail,
+        spec.limits.max_string_bytes as usize,
+    );
+    let nonce = next_nonce(ctx, &id.address()).await?;
+    let signed = tx::sign(id, chain.chain_id, nonce, chain.fee_per_byte, kind)?;
+    submit(ctx, &signed, Amount::ZERO).await
+}
+
+/// Checks that `purchase` was delivered to `id` and the complaint window is open.
+fn check_can_complain(p: &PurchaseView, id: &infernet_crypto::Identity, tip: u64) -> Result<()> {
+    if p.buyer.0 != id.address().0 {
+        bail!(
+            "purchase {} was made by {}, not by {}; only its buyer can complain",
+            Hash(p.id.0),
+            Address(p.buyer.0),
+            id.address()
+        );
+    }
+    if p.status != PurchaseStatusView::Delivered {
+        bail!(
+            "purchase {} is {}; only a delivered purchase can be complained about",
+            Hash(p.id.0),
+            purchase_status_name(p.status)
+        );
+    }
+    if let Some(last) = p.complaint_deadline
+        && tip >= last
+    {
+        bail!(
+            "the complaint window of purchase {} closed at height {last} (tip {tip})",
+            Hash(p.id.0)
+        );
+    }
+    Ok(())
+}
+
 async fn verify(ctx: &mut Ctx, listing_id: &str, complain: bool) -> Result<()> {
-    let l = find_listing(ctx, listing_id).await?;
+    let detail = find_listing_detail(ctx, listing_id).await?;
+    let l = detail.listing;
     let (name, id) = ctx.unlock()?;
     let chain = chain_ctx(ctx).await?;
-    let purchase = l
-        .purchase
-        .ok_or_else(|| anyhow!("listing {} was never bought", Hash(l.id.0)))?;
-    let (buyer, _) = purchase_parties(ctx, purchase).await?;
-    if buyer != id.address() {
+    let purchase = detail
+        .purchase_detail
+        .ok_or_else(|| anyhow!("listing {} has no purchase to verify", Hash(l.id.0)))?;
+    if purchase.buyer.0 != id.address().0 {
         bail!(
-            "purchase {} was made by {buyer}, not by key {name}",
-            Hash(purchase.0)
+            "purchase {} was made by {}, not by key {name}",
+            Hash(purchase.id.0),
+            Address(purchase.buyer.0)
         );
     }
-    if l.status != ListingStatus::Delivered {
+    if purchase.status != PurchaseStatusView::Delivered {
         bail!(
-            "listing {} is {}: nothing was delivered yet (an undelivered purchase is refunded at its deadline)",
+            "purchase {} of listing {} is {}: nothing was delivered (an undelivered purchase is refunded at its deadline)",
+            Hash(purchase.id.0),
             Hash(l.id.0),
-            status_name(l.status)
+            purchase_status_name(purchase.status)
         );
+    }
+    if complain {
+        check_can_complain(&purchase, &id, chain.tip)?;
     }
     let recs = fetch_records(ctx, &l.records).await?;
-    let store = ComplaintStore::new(ctx.wallet.root());
     let mut verdicts = Vec::new();
     let mut filed = Vec::new();
-    for r in &recs {
+    for (i, r) in recs.iter().enumerate() {
         let job = call!(ctx, state_get_job(r.id))?;
         let (v, _pair) =
             provenance::verify_record(&id.reply_secret(), chain.chain_id, &name, r, job.as_ref());
-        if complain && let (Some(check), Some(reason)) = (v.failed_check, v.reason.clone()) {
-            let c = Complaint {
-                chain_id: chain.chain_id,
-                listing: Hash(l.id.0),
-                purchase: Hash(purchase.0),
-                record: Hash(r.id.0),
-                seller: Address(l.seller.0),
-                buyer: id.address(),
-                check,
-                height: chain.tip,
+        if complain && let Some(check) = v.failed_check {
+            let index = u32::try_from(i).context("record index")?;
+            let reason = complaint::reason_for(check);
+            let txid = post_complaint(
+                ctx,
+                &id,
+                Hash(purchase.id.0),
+                index,
                 reason,
-            }
-            .sign(&id);
-            let path = store.save(&c).context("storing the complaint")?;
-            filed.push(
-                json!({ "record": c.record, "file": path.display().to_string(), "complaint": c }),
-            );
+                &format!(
+                    "{} check failed: {}",
+                    check.name(),
+                    v.reason.as_deref().unwrap_or("")
+                ),
+            )
+            .await
+            .with_context(|| format!("posting the complaint about record #{i}"))?;
+            filed.push(json!({
+                "record": v.record,
+                "record_index": index,
+                "reason": reason.name(),
+                "txid": txid.to_hex(),
+            }));
         }
         verdicts.push(v);
     }
     let all_ok = verdicts.iter().all(|v| v.verified);
     ctx.print(
-        &json!({ "listing_id": Hash(l.id.0).to_hex(), "verified": all_ok, "records": verdicts, "complaints": filed }),
+        &json!({
+            "listing_id": Hash(l.id.0).to_hex(),
+            "purchase_id": Hash(purchase.id.0).to_hex(),
+            "verified": all_ok,
+            "records": verdicts,
+            "complaints": filed,
+        }),
         || {
             for v in &verdicts {
-                match &v.failed_check {
-                    None => println!("{}  verified (model {}, {} in / {} out tokens)", v.record, &v.model[..12], v.input_tokens, v.output_tokens),
-                    Some(c) => println!("{}  FAILED {}: {}", v.record, c.name(), v.reason.as_deref().unwrap_or("")),
-                }
+                println!("{}", crate::verdict_line(v));
             }
             for f in &filed {
-                println!("complaint signed and stored: {}", f["file"].as_str().unwrap_or(""));
+                println!(
+                    "complaint posted about record #{} ({}): tx {}",
+                    f["record_index"],
+                    f["reason"].as_str().unwrap_or(""),
+                    f["txid"].as_str().unwrap_or("")
+                );
             }
         },
     );
@@ -737,63 +993,73 @@ async fn verify(ctx: &mut Ctx, listing_id: &str, complain: bool) -> Result<()> {
             verdicts.iter().filter(|v| !v.verified).count(),
             verdicts.len(),
             if complain {
-                ""
+                "; complaints posted on chain (they show in the seller's history once mined)"
             } else {
-                "; run again with --complain to sign a complaint"
+                "; run again with --complain to post an on-chain complaint per failed record"
             }
         );
     }
     Ok(())
 }
 
-async fn complaints(
+async fn complain_cmd(
     ctx: &mut Ctx,
-    seller: Option<String>,
-    import: Option<std::path::PathBuf>,
+    purchase: &str,
+    record_index: u32,
+    reason: &str,
+    detail: &str,
 ) -> Result<()> {
-    let store = ComplaintStore::new(ctx.wallet.root());
-    if let Some(path) = import {
-        let c = ComplaintStore::read(&path)?;
-        let saved = store.save(&c)?;
-        if !ctx.json {
-            println!(
-                "imported a complaint by {} against {} ({})",
-                c.buyer,
-                c.seller,
-                saved.display()
-            );
-        }
-    }
-    let seller = seller.map(|s| ctx.resolve_address(&s)).transpose()?;
-    let (all, skipped) = store.all()?;
-    let shown: Vec<_> = all
-        .into_iter()
-        .filter(|c| seller.is_none_or(|s| c.seller == s.to_string()))
-        .collect();
+    let reason = complaint::parse_reason(reason).ok_or_else(|| {
+        anyhow!(
+            "--reason {reason:?} is not one of key_does_not_open, commitment_mismatch, receipt_mismatch, other"
+        )
+    })?;
+    let pid = parse_hash(purchase, "purchase id")?;
+    let p = get_purchase(ctx, H256(pid.0)).await?;
+    let (_, id) = ctx.unlock()?;
+    let tip = chain_ctx(ctx).await?.tip;
+    check_can_complain(&p, &id, tip)?;
+    let l = find_listing(ctx, &Hash(p.listing.0).to_hex()).await?;
+    let record = l.records.get(record_index as usize).ok_or_else(|| {
+        anyhow!(
+            "listing {} has {} records; RECORD_INDEX counts from 0",
+            Hash(l.id.0),
+            l.records.len()
+        )
+    })?;
+    let txid = post_complaint(ctx, &id, pid, record_index, reason, detail).await?;
     ctx.print(
-        &json!({ "complaints": shown, "skipped_invalid": skipped }),
+        &json!({
+            "purchase_id": pid.to_hex(),
+            "record_index": record_index,
+            "record": Hash(record.0).to_hex(),
+            "reason": reason.name(),
+            "txid": txid.to_hex(),
+        }),
         || {
-            if shown.is_empty() {
-                println!("no complaints");
-            }
-            let rows = shown
-                .iter()
-                .map(|c| {
-                    vec![
-                        c.seller.clone(),
-                        c.buyer.clone(),
-                        c.listing[..16].to_string(),
-                        c.record[..16].to_string(),
-                        c.check.name().to_string(),
-                        c.reason.clone(),
-                    ]
-                })
-                .collect();
-            table(
-                &["seller", "buyer", "listing", "record", "failed", "reason"],
-                rows,
+            println!(
+                "complaint about record #{record_index} ({}) of purchase {pid} posted (tx {txid})",
+                Hash(record.0)
             );
         },
+    );
+    Ok(())
+}
+
+async fn complaints(ctx: &mut Ctx, seller: Option<String>, purchase: Option<String>) -> Result<()> {
+    let filter = ComplaintFilter {
+        seller: seller
+            .map(|s| ctx.resolve_address(&s).map(|a| rpc::Address(a.0)))
+            .transpose()?,
+        purchase: purchase
+            .map(|p| parse_hash(&p, "purchase id").map(|h| H256(h.0)))
+            .transpose()?,
+        page: PageRequest::default(),
+    };
+    let found = all_complaints(ctx, filter).await?;
+    ctx.print(
+        &json!({ "complaints": found.iter().map(complaint_json).collect::<Vec<_>>() }),
+        || complaints_table(&found),
     );
     Ok(())
 }

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use infernet_crypto::{Address, Hash};
-use infernet_rpc::views::{ListingStatus, ListingView, RecordView};
+use infernet_rpc::views::{ListingStatus, ListingView, RecordView, SellerStatsView};
 use infernet_types::{Amount, Limits, TxKind};
 use serde::Serialize;
 
@@ -166,38 +166,38 @@ pub fn summarize(records: &[RecordView]) -> BundleSummary {
     s
 }
 
-/// A seller's market history as a buyer sees it: listings by status and deliveries.
+/// A seller's market history as a buyer sees it: the chain's counters
+/// (`state_getSellerStats`), plus the listings now waiting for the seller's delivery.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SellerHistory {
     /// Listings created.
-    pub listings: usize,
-    /// Purchases delivered.
-    pub delivered: usize,
-    /// Listings waiting for the seller's delivery.
-    pub awaiting_delivery: usize,
+    pub listings: u64,
+    /// Purchases delivered (sales).
+    pub delivered: u64,
+    /// Purchases refunded because the seller did not deliver by the deadline.
+    pub refunded: u64,
+    /// Listings waiting for the seller's delivery now.
+    pub awaiting_delivery: u64,
     /// Listings cancelled.
-    pub cancelled: usize,
-    /// Signed complaints this wallet holds against the seller (see `specs/market.md`).
-    pub complaints: usize,
+    pub cancelled: u64,
+    /// Complaints buyers posted on chain about the seller's deliveries.
+    pub complaints: u64,
 }
 
-/// Tallies `listings` (all of one seller's listings) and `complaints` known locally.
+/// The history of a seller from the chain's `stats` and the seller's current `listings`.
 #[must_use]
-pub fn history(listings: &[ListingView], complaints: usize) -> SellerHistory {
-    let mut h = SellerHistory {
-        listings: listings.len(),
-        complaints,
-        ..SellerHistory::default()
-    };
-    for l in listings {
-        match l.status {
-            ListingStatus::Delivered => h.delivered += 1,
-            ListingStatus::Purchased => h.awaiting_delivery += 1,
-            ListingStatus::Cancelled => h.cancelled += 1,
-            ListingStatus::Open | ListingStatus::Expired => {}
-        }
+pub fn history(stats: &SellerStatsView, listings: &[ListingView]) -> SellerHistory {
+    SellerHistory {
+        listings: stats.listings,
+        delivered: stats.sales,
+        refunded: stats.refunded,
+        awaiting_delivery: listings
+            .iter()
+            .filter(|l| l.status == ListingStatus::Purchased)
+            .count() as u64,
+        cancelled: stats.cancelled,
+        complaints: stats.complaints,
     }
-    h
 }
 
 #[cfg(test)]
@@ -368,23 +368,30 @@ mod tests {
     }
 
     #[test]
-    fn history_tallies_statuses_and_complaints() {
+    fn history_takes_the_chains_counters_and_counts_pending_deliveries() {
         let ls = vec![
             listing(1, vec![], ListingStatus::Delivered),
-            listing(2, vec![], ListingStatus::Delivered),
             listing(3, vec![], ListingStatus::Purchased),
-            listing(4, vec![], ListingStatus::Cancelled),
             listing(5, vec![], ListingStatus::Open),
         ];
-        let h = history(&ls, 1);
+        let stats = SellerStatsView {
+            address: rpc::Address([1; 32]),
+            listings: 7,
+            sales: 2,
+            refunded: 1,
+            cancelled: 1,
+            complaints: 3,
+        };
+        let h = history(&stats, &ls);
         assert_eq!(
             h,
             SellerHistory {
-                listings: 5,
+                listings: 7,
                 delivered: 2,
+                refunded: 1,
                 awaiting_delivery: 1,
                 cancelled: 1,
-                complaints: 1,
+                complaints: 3,
             }
         );
     }

@@ -1,6 +1,6 @@
 //! The record market's wallet side: everything about selling and buying records that needs
 //! no node — building listings, sealing record keys to a buyer, checking a bought record's
-//! provenance, the sale split, and signed buyer complaints.
+//! provenance, the sale split, and the buyer's complaints.
 //!
 //! The `market` subcommand's flags and handlers live in the binary (`src/market/cli.rs`, a
 //! module of `main.rs`); they call these functions with what they fetched over JSON-RPC.
@@ -15,15 +15,13 @@
 //!   receipt;
 //! - [`split`]: the sale split between seller, miners and model owners (preview of what
 //!   the chain credits);
-//! - [`complaint`]: the buyer's signed complaint about a failed delivery, and its local store.
+//! - [`complaint`]: the buyer's on-chain `Complain` about a record that failed verification.
 
 pub mod complaint;
 pub mod delivery;
 pub mod listing;
 pub mod provenance;
 pub mod split;
-
-use std::path::PathBuf;
 
 /// Why a market operation failed in the wallet, before anything reached the chain.
 #[derive(Debug, thiserror::Error)]
@@ -126,21 +124,5 @@ pub enum MarketError {
         miner_bps: u32,
         /// Model owner share.
         owner_bps: u32,
-    },
-    /// A complaint whose signature does not verify.
-    #[error(
-        "the complaint's signature does not verify for buyer {buyer}; it was altered or not signed by the buyer"
-    )]
-    BadComplaintSignature {
-        /// The claimed buyer.
-        buyer: String,
-    },
-    /// Reading or writing a complaint file failed.
-    #[error("complaint file {path}: {reason}")]
-    ComplaintFile {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        reason: String,
     },
 }

@@ -1,8 +1,14 @@
 //! The sale split of a delivered purchase, as the chain credits it (`specs/protocol.md` §5,
 //! "Sale"): with price `P` and `n` records, record `i`'s share is `floor(P / n)` (record 0
 //! also gets the remainder `P mod n`); its miner gets `floor(share × miner_bps / 10000)`, the
-//! owner of its model `floor(share × model_owner_bps / 10000)` (nothing when the model is not
+//! model owners `floor(share × model_owner_bps / 10000)` (nothing when the model is not
 //! registered), and the seller the rest of `P`. The credits sum to `P` exactly.
+//!
+//! The model owners' cut walks the model's fork lineage as an inference royalty does: with
+//! cut `c` at a model whose parent is registered (and the lineage shorter than the chain's
+//! `max_lineage_depth`), the parent's owner gets `floor(c × share_bps / 10000)` (`share_bps`
+//! is the fork's share to its parent) and the model's owner keeps the rest; the walk goes on
+//! from the parent with what was passed up, and the last model's owner keeps all of it.
 //!
 //! The wallet computes it to show a buyer and a seller what each party receives
 //! (`market show`) and so tests can predict balances to the base unit; the chain's own
@@ -16,13 +22,70 @@ use serde::Serialize;
 
 use super::MarketError;
 
-/// Who gets paid for one record of a sale.
+/// One model of a record's fork lineage, as the sale walks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineageLink {
+    /// The model's owner.
+    pub owner: Address,
+    /// The model's share to its parent, basis points (ignored for the last link).
+    pub parent_share_bps: u16,
+}
+
+/// Who gets paid for one record of a sale.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordPayees {
     /// The miner that produced the record (its receipt's miner).
     pub miner: Address,
-    /// The owner of the record's model, `None` when the model is not registered.
-    pub model_owner: Option<Address>,
+    /// The record's model first, then its registered ancestors, at most the chain's
+    /// `max_lineage_depth` models ([`lineage_of`] builds it); empty when the model is not
+    /// registered.
+    pub lineage: Vec<LineageLink>,
+}
+
+/// A model as [`lineage_of`] needs it: its owner and its parent with the parent's share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelNode {
+    /// Owner.
+    pub owner: Address,
+    /// Parent model id and the share passed to it (basis points), for a fork.
+    pub parent: Option<([u8; 32], u16)>,
+}
+
+/// The lineage the chain walks for a record of `model`: the model, then each registered
+/// parent, stopping at an unregistered parent or after `max_depth` models (the chain's
+/// `max_lineage_depth`). `lookup` returns a registered model.
+pub fn lineage_of(
+    model: [u8; 32],
+    max_depth: u8,
+    mut lookup: impl FnMut(&[u8; 32]) -> Option<ModelNode>,
+) -> Vec<LineageLink> {
+    let mut out = Vec::new();
+    let Some(mut current) = lookup(&model) else {
+        return out;
+    };
+    loop {
+        let depth = out.len() + 1;
+        let next = match current.parent {
+            Some((id, share)) if depth < usize::from(max_depth) => lookup(&id).map(|m| (m, share)),
+            _ => None,
+        };
+        match next {
+            Some((parent, share)) => {
+                out.push(LineageLink {
+                    owner: current.owner,
+                    parent_share_bps: share,
+                });
+                current = parent;
+            }
+            None => {
+                out.push(LineageLink {
+                    owner: current.owner,
+                    parent_share_bps: 0,
+                });
+                return out;
+            }
+        }
+    }
 }
 
 /// Why an address is credited.
@@ -35,6 +98,8 @@ pub enum Role {
     Miner,
     /// The owner of a record's model.
     ModelOwner,
+    /// The owner of an ancestor of a record's model (a fork's parent, grandparent, …).
+    ParentModelOwner,
 }
 
 /// The split of a sale: credits per (address, role), summing to the price.
@@ -110,13 +175,33 @@ pub fn sale_split(
         })?;
         add(&mut split.credits, (r.miner, Role::Miner), to_miner)?;
         royalties += to_miner;
-        if let Some(owner) = r.model_owner {
-            let to_owner =
+        if !r.lineage.is_empty() {
+            let mut cut =
                 u64::try_from(share * ob / 10_000).map_err(|_| MarketError::Overflow {
                     what: "model owner royalty",
                 })?;
-            add(&mut split.credits, (owner, Role::ModelOwner), to_owner)?;
-            royalties += to_owner;
+            royalties += cut;
+            let last = r.lineage.len() - 1;
+            for (j, link) in r.lineage.iter().enumerate() {
+                let role = if j == 0 {
+                    Role::ModelOwner
+                } else {
+                    Role::ParentModelOwner
+                };
+                let up = if j == last {
+                    0
+                } else {
+                    // cut × bps / 10000 ≤ cut when bps ≤ 10000 (the chain refuses more).
+                    u64::try_from(
+                        u128::from(cut) * u128::from(link.parent_share_bps.min(10_000)) / 10_000,
+                    )
+                    .map_err(|_| MarketError::Overflow {
+                        what: "lineage royalty",
+                    })?
+                };
+                add(&mut split.credits, (link.owner, role), cut - up)?;
+                cut = up;
+            }
         }
     }
     // royalties ≤ P × (mb + ob) / 10000 ≤ P.
@@ -142,7 +227,10 @@ mod tests {
         let payees = vec![
             RecordPayees {
                 miner,
-                model_owner: Some(owner),
+                lineage: vec![LineageLink {
+                    owner,
+                    parent_share_bps: 0
+                }],
             };
             3
         ];
@@ -159,7 +247,7 @@ mod tests {
         let (seller, miner) = (Address([1; 32]), Address([2; 32]));
         let payees = [RecordPayees {
             miner,
-            model_owner: None,
+            lineage: Vec::new(),
         }];
         let s = sale_split(Amount(10_000), seller, &payees, RATES).unwrap();
         assert_eq!(s.total_for(&miner), 500);
@@ -200,7 +288,12 @@ mod tests {
             let payees: Vec<RecordPayees> = (0..n)
                 .map(|_| RecordPayees {
                     miner: Address([(next() % 4) as u8; 32]),
-                    model_owner: (next() % 3 != 0).then(|| Address([(next() % 4) as u8 + 2; 32])),
+                    lineage: (0..next() % 4)
+                        .map(|_| LineageLink {
+                            owner: Address([(next() % 4) as u8 + 2; 32]),
+                            parent_share_bps: (next() % 10_001) as u16,
+                        })
+                        .collect(),
                 })
                 .collect();
             let mb = (next() % 5_001) as u16;
@@ -219,5 +312,64 @@ mod tests {
                 "round {round}"
             );
         }
+    }
+
+    #[test]
+    fn a_forks_cut_walks_its_lineage() {
+        // Model C (owner c) forks B (owner b, 30% to its parent), B forks A (owner a).
+        let (seller, miner) = (Address([1; 32]), Address([2; 32]));
+        let (a, b, c) = (Address([3; 32]), Address([4; 32]), Address([5; 32]));
+        let models = |id: &[u8; 32]| match id[0] {
+            30 => Some(ModelNode {
+                owner: c,
+                parent: Some(([20; 32], 5_000)),
+            }),
+            20 => Some(ModelNode {
+                owner: b,
+                parent: Some(([10; 32], 3_000)),
+            }),
+            10 => Some(ModelNode {
+                owner: a,
+                parent: None,
+            }),
+            _ => None,
+        };
+        let lineage = lineage_of([30; 32], 8, models);
+        assert_eq!(lineage.len(), 3);
+        let payees = [RecordPayees { miner, lineage }];
+        // Model owners' cut: 5% of 100_000 = 5_000; c keeps 2_500, b 1_750, a 750.
+        let s = sale_split(Amount(100_000), seller, &payees, RATES).unwrap();
+        assert_eq!(s.total_for(&c), 2_500);
+        assert_eq!(s.total_for(&b), 1_750);
+        assert_eq!(s.total_for(&a), 750);
+        assert_eq!(
+            s.credits.get(&(a, Role::ParentModelOwner)),
+            Some(&Amount(750))
+        );
+        assert_eq!(s.total_for(&miner), 5_000);
+        assert_eq!(s.total(), 100_000);
+        // The chain's depth limit: with 2, the walk stops at B, which keeps what A would get.
+        let short = lineage_of([30; 32], 2, models);
+        assert_eq!(short.len(), 2);
+        let s = sale_split(
+            Amount(100_000),
+            seller,
+            &[RecordPayees {
+                miner,
+                lineage: short,
+            }],
+            RATES,
+        )
+        .unwrap();
+        assert_eq!(s.total_for(&b), 2_500);
+        assert_eq!(s.total_for(&a), 0);
+        // An unregistered parent ends the walk too.
+        let orphan = lineage_of(
+            [30; 32],
+            8,
+            |id| if id[0] == 30 { models(id) } else { None },
+        );
+        assert_eq!(orphan.len(), 1);
+        assert!(lineage_of([99; 32], 8, models).is_empty());
     }
 }
