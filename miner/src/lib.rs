@@ -12,6 +12,8 @@
 //!   sends on start, and whether an on-chain registration is stale;
 //! - [`daemon::identity`]: the miner key file (an encrypted keystore, created on first run)
 //!   and where its password comes from;
+//! - [`daemon::prompt`]: what a prompt's plaintext means — one user message or a whole
+//!   conversation document (the rule is `specs/prompt.md`, shared with the wallet);
 //! - [`daemon::serve`]: one job end to end — open the sealed prompt, run the model through
 //!   the [`daemon::serve::Inference`] trait, encrypt the record, seal its key to the user,
 //!   sign the receipt — giving the `PostResult` to submit;

@@ -20,6 +20,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use infernet_consensus::StateView;
 use infernet_crypto::{Address, Identity, KdfParams};
+use infernet_miner::daemon::backend::chat_template_of;
 use infernet_miner::daemon::queue::JobOutcome;
 use infernet_miner::daemon::register::with_min_fee;
 use infernet_miner::daemon::{
@@ -27,7 +28,8 @@ use infernet_miner::daemon::{
     Registration, ServeContext,
 };
 use infernet_node::chain::Chain;
-use infernet_node::config::{DataDir, PartialConfig, platform_data_dir};
+use infernet_node::cli::{NodeArgs, StartInfo};
+use infernet_node::config::{DataDir, PartialConfig};
 use infernet_node::{Node, NodeConfig, NodeHandle};
 use infernet_types::spec::DEV_MNEMONIC;
 use infernet_types::{
@@ -35,54 +37,16 @@ use infernet_types::{
     dev_accounts,
 };
 
-/// Flags of the daemon: the node's, then the miner's.
+/// Flags of the daemon: the miner's, then every flag of `infernet-node` (flattened from
+/// [`NodeArgs`], under their own help heading).
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Miner options")]
 pub struct DaemonArgs {
-    /// TOML node config file.
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// Chain: `dev`, `testnet` or a chain spec JSON file.
-    #[arg(long, value_name = "dev|testnet|PATH")]
-    chain: Option<String>,
-    /// Single-node dev chain that mines and serves; prints the dev accounts and the wallet
-    /// commands to try.
-    #[arg(long)]
-    dev: bool,
-    /// Data directory.
-    #[arg(long, value_name = "DIR")]
-    data_dir: Option<PathBuf>,
-    /// Fresh temporary data directory, deleted at exit.
-    #[arg(long)]
-    tmp: bool,
-    /// JSON-RPC listen address.
-    #[arg(long, value_name = "IP:PORT")]
-    rpc_addr: Option<String>,
-    /// libp2p listen multiaddr (repeatable).
-    #[arg(long = "p2p-addr", value_name = "MULTIADDR")]
-    p2p_addrs: Vec<String>,
-    /// Bootnode multiaddr (repeatable).
-    #[arg(long = "bootnode", value_name = "MULTIADDR")]
-    bootnodes: Vec<String>,
-    /// Turn mDNS local discovery off.
-    #[arg(long)]
-    no_mdns: bool,
-    /// Address that receives block rewards (default: the miner key's address).
-    #[arg(long, value_name = "ADDRESS")]
-    coinbase: Option<String>,
-    /// Dev chains: seconds between sealed blocks (0: only on `dev_mine`).
-    #[arg(long, value_name = "SECS")]
-    block_time: Option<u64>,
-    /// Nonce-search threads when mining.
-    #[arg(long, value_name = "N")]
-    miner_threads: Option<usize>,
     /// GGUF model to serve (repeatable; default: the reference model, fetched if absent).
     #[arg(long = "model", value_name = "PATH")]
     models: Vec<PathBuf>,
-    /// Produce blocks (default).
-    #[arg(long, overrides_with = "no_mine")]
-    mine: bool,
-    /// Do not produce blocks.
-    #[arg(long)]
+    /// Do not produce blocks (the miner mines by default; `--mine` turns it back on).
+    #[arg(long, overrides_with = "mine")]
     no_mine: bool,
     /// Serve jobs (default).
     #[arg(long, overrides_with = "no_serve")]
@@ -91,16 +55,16 @@ pub struct DaemonArgs {
     #[arg(long)]
     no_serve: bool,
     /// Price per input token, base units.
-    #[arg(long, default_value_t = 1_000)]
+    #[arg(long, value_name = "UNITS", default_value_t = 1_000)]
     price_in: u64,
     /// Price per output token, base units.
-    #[arg(long, default_value_t = 3_000)]
+    #[arg(long, value_name = "UNITS", default_value_t = 3_000)]
     price_out: u64,
     /// Most output tokens per job.
-    #[arg(long, default_value_t = 512)]
+    #[arg(long, value_name = "N", default_value_t = 512)]
     max_output_tokens: u32,
     /// Compute threads for inference (default: one per core).
-    #[arg(long)]
+    #[arg(long, value_name = "N")]
     threads: Option<usize>,
     /// Miner key file (created on first run, encrypted; default: `<data dir>/miner-key.json`).
     #[arg(long, value_name = "FILE")]
@@ -110,11 +74,15 @@ pub struct DaemonArgs {
     #[arg(long, value_name = "FILE")]
     password_file: Option<PathBuf>,
     /// Attestation: `none` or `simulated` (dev and test chains only).
-    #[arg(long, default_value = "none", value_parser = parse_attestation)]
+    #[arg(long, value_name = "none|simulated", default_value = "none", value_parser = parse_attestation)]
     attestation: AttestationMode,
     /// Jobs that may wait in the queue; more are left to expire and be refunded.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, value_name = "N", default_value_t = 16)]
     queue: usize,
+    /// The node's flags (`infernet-node --help`); `--coinbase` defaults to the miner key's
+    /// address, `--dev` also serves the default model and prints the wallet commands to try.
+    #[command(flatten)]
+    node: NodeArgs,
 }
 
 fn parse_attestation(s: &str) -> Result<AttestationMode, String> {
@@ -123,22 +91,11 @@ fn parse_attestation(s: &str) -> Result<AttestationMode, String> {
 }
 
 impl DaemonArgs {
+    /// The node's flag layer, with the miner's default: mine unless `--no-mine`.
     fn node_layer(&self) -> PartialConfig {
-        let flag = |b: bool| b.then_some(true);
-        PartialConfig {
-            chain: self.chain.clone(),
-            data_dir: self.data_dir.clone(),
-            tmp: flag(self.tmp),
-            rpc_addr: self.rpc_addr.clone(),
-            p2p_addrs: (!self.p2p_addrs.is_empty()).then(|| self.p2p_addrs.clone()),
-            bootnodes: (!self.bootnodes.is_empty()).then(|| self.bootnodes.clone()),
-            mdns: self.no_mdns.then_some(false),
-            mine: Some(!self.no_mine),
-            coinbase: self.coinbase.clone(),
-            block_time: self.block_time,
-            miner_threads: self.miner_threads,
-            dev: flag(self.dev),
-        }
+        let mut layer = self.node.layer();
+        layer.mine = Some(!self.no_mine);
+        layer
     }
 }
 
@@ -155,16 +112,9 @@ pub fn run(
         .with_writer(std::io::stderr)
         .init();
     crate::cmd::set_threads(args.threads)?;
-    let file = match &args.config {
-        Some(path) => PartialConfig::from_toml_file(path)?,
-        None => PartialConfig::default(),
-    };
-    let env = PartialConfig::from_env(std::env::vars())?;
     let config: NodeConfig = args
-        .node_layer()
-        .merge(env)
-        .merge(file)
-        .resolve(platform_data_dir)
+        .node
+        .resolve_layer(args.node_layer(), std::env::vars())
         .context("invalid configuration")?;
     args.attestation.check_allowed(&config.spec)?;
 
@@ -182,11 +132,12 @@ pub fn run(
         }
         for p in &paths {
             let engine = crate::cmd::load_engine(p)?;
+            let template = chat_template_of(p)?;
             let name = p
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "model".to_owned());
-            let info = engines.add(name, engine);
+            let info = engines.add(name, engine, template);
             tracing::info!(model = %info.id, name = %info.name, "model loaded");
         }
     }
@@ -290,6 +241,7 @@ async fn daemon(
     if let (Some(k), None, false) = (&early, &config.coinbase, dev) {
         config.coinbase = Some(k.address());
     }
+    let pow_mining = config.mine && !spec.dev;
     let node = Node::start(config).await.context("cannot start the node")?;
     let chain = Arc::clone(node.chain());
     let key = match early {
@@ -380,6 +332,11 @@ async fn daemon(
     }
 
     print_start(&node, &spec, &me, dev);
+    if let Some(path) = &args.node.config_out {
+        StartInfo::new(&node, &spec)
+            .write(path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
 
     let stats = Arc::new(Stats::default());
     let queue = if serve && !offers.is_empty() {
@@ -396,7 +353,17 @@ async fn daemon(
             let _ = tx.blocking_send(o);
         });
         let inference: Arc<dyn Inference> = Arc::new(engines);
-        let queue = JobQueue::start(1, args.queue, ctx, inference, Arc::clone(&tip), on_outcome)?;
+        // Mining yields to inference: the nonce search pauses while a job waits or runs.
+        let pause = Some(node.producer().pause().clone());
+        let queue = JobQueue::start(
+            1,
+            args.queue,
+            ctx,
+            inference,
+            Arc::clone(&tip),
+            on_outcome,
+            pause,
+        )?;
         tokio::spawn(post_results(
             Arc::clone(&chain),
             me.clone(),
@@ -432,17 +399,16 @@ async fn daemon(
                     offer_jobs(queue, &me.address(), pending.iter());
                 }
                 if status {
-                    let h = chain.store().tip().header.height;
-                    let bal = account_of(&chain, &me.address())?.0;
-                    let earned = bal.0.saturating_sub(start_balance.0);
-                    let toks = stats.tokens.load(Ordering::Relaxed);
-                    let rate = toks as f64 / started.elapsed().as_secs_f64().max(1.0);
-                    eprint!(
-                        "\r\x1b[2Kheight {h}  jobs served {}  {rate:.1} tok/s  earned {}.{:09} INF",
-                        stats.served.load(Ordering::Relaxed),
-                        earned / BASE_UNITS_PER_INF,
-                        earned % BASE_UNITS_PER_INF,
-                    );
+                    let line = StatusLine {
+                        height: chain.store().tip().header.height,
+                        peers: node.peer_count().await,
+                        served: stats.served.load(Ordering::Relaxed),
+                        tokens: stats.tokens.load(Ordering::Relaxed),
+                        elapsed: started.elapsed(),
+                        earned: account_of(&chain, &me.address())?.0.0.saturating_sub(start_balance.0),
+                        mining_paused: pow_mining && node.producer().pause().is_paused(),
+                    };
+                    eprint!("\r\x1b[2K{line}");
                 }
             }
         }
@@ -454,6 +420,36 @@ async fn daemon(
     drop(queue);
     node.shutdown().await;
     Ok(())
+}
+
+/// The live one-line status (printed when stderr is a terminal).
+struct StatusLine {
+    height: u64,
+    peers: usize,
+    served: u64,
+    tokens: u64,
+    elapsed: Duration,
+    earned: u64,
+    mining_paused: bool,
+}
+
+impl std::fmt::Display for StatusLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rate = self.tokens as f64 / self.elapsed.as_secs_f64().max(1.0);
+        write!(
+            f,
+            "height {}  peers {}  jobs served {}  {rate:.1} tok/s  earned {}.{:09} INF",
+            self.height,
+            self.peers,
+            self.served,
+            self.earned / BASE_UNITS_PER_INF,
+            self.earned % BASE_UNITS_PER_INF,
+        )?;
+        if self.mining_paused {
+            f.write_str("  (mining paused: serving)")?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Default)]

@@ -18,9 +18,10 @@ use infernet_miner::daemon::queue::JobOutcome;
 use infernet_miner::daemon::register::with_min_fee;
 use infernet_miner::daemon::serve::{InferenceError, TokenLimits};
 use infernet_miner::daemon::{
-    AttestationMode, Completion, Inference, JobQueue, JobRequest, ModelInfo, Plaintext,
-    Registration, ServeContext, ServeError, serve_job,
+    AttestationMode, Completion, Conversation, EngineSet, Inference, JobQueue, JobRequest,
+    ModelInfo, Plaintext, Registration, ServeContext, ServeError, serve_job,
 };
+use infernet_node::producer::MiningPause;
 use infernet_types::sealing::{
     prompt_aad, prompt_info, record_key_aad, record_key_info, record_payload_aad,
 };
@@ -42,10 +43,11 @@ impl Inference for Reverse {
     fn complete(
         &self,
         _model: &ModelId,
-        prompt: &Plaintext,
+        conversation: &Conversation,
         _sampling: &SamplingParams,
         limits: TokenLimits,
     ) -> Result<Completion, InferenceError> {
+        let prompt = conversation.text();
         let input = prompt.expose().chars().count();
         if input > limits.max_input as usize {
             return Err(InferenceError::PromptTooLong {
@@ -237,11 +239,23 @@ fn world() -> World {
 
 /// A `SubmitJob` sealed with the real crypto, as the wallet builds it.
 fn submit(w: &World, prompt: &str, reply: &ReplySecret, expiry_in: u64) -> SignedTransaction {
+    submit_for(w, w.model, 100, prompt, reply, expiry_in)
+}
+
+/// [`submit`] for `model`, paying for `max_input_tokens`.
+fn submit_for(
+    w: &World,
+    model: ModelId,
+    max_input_tokens: u32,
+    prompt: &str,
+    reply: &ReplySecret,
+    expiry_in: u64,
+) -> SignedTransaction {
     let nonce = w.chain.account(w.user.address()).nonce;
     let sealed = seal::seal(
         &w.ctx.serving.public_key(),
         &prompt_info(w.chain.spec.chain_id),
-        &prompt_aad(&w.user.address(), &w.miner.address(), &w.model, nonce),
+        &prompt_aad(&w.user.address(), &w.miner.address(), &model, nonce),
         prompt.as_bytes(),
     )
     .unwrap();
@@ -249,10 +263,10 @@ fn submit(w: &World, prompt: &str, reply: &ReplySecret, expiry_in: u64) -> Signe
         &w.user,
         TxKind::SubmitJob {
             miner: w.miner.address(),
-            model: w.model,
+            model,
             sealed_prompt: sealed,
             reply_key: reply.public_key(),
-            max_input_tokens: 100,
+            max_input_tokens,
             max_output_tokens: 40,
             price_in: PRICE_IN,
             price_out: PRICE_OUT,
@@ -504,6 +518,7 @@ fn the_worker_queue_serves_each_job_once_and_skips_late_ones() {
         Arc::new(Reverse),
         Arc::clone(&tip),
         Arc::new(move |o: JobOutcome| sink.lock().unwrap().push(o)),
+        None,
     )
     .unwrap();
     assert!(queue.offer(job.clone()).unwrap(), "queued from the mempool");
@@ -534,4 +549,179 @@ fn the_worker_queue_serves_each_job_once_and_skips_late_ones() {
     let post = w.chain.sign(&w.miner, *result);
     w.chain.mine(vec![post]);
     assert!(w.chain.record(job.id).is_some());
+}
+
+/// A model that answers only when the test lets it ([`Reverse`] then).
+struct Gate(Mutex<std::sync::mpsc::Receiver<()>>);
+
+impl Inference for Gate {
+    fn complete(
+        &self,
+        model: &ModelId,
+        conversation: &Conversation,
+        sampling: &SamplingParams,
+        limits: TokenLimits,
+    ) -> Result<Completion, InferenceError> {
+        self.0.lock().unwrap().recv().unwrap();
+        Reverse.complete(model, conversation, sampling, limits)
+    }
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !f() {
+        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn mining_is_paused_while_a_job_waits_or_runs() {
+    let mut w = world();
+    let reply = w.user.reply_secret();
+    let first = submit(&w, "first", &reply, 10);
+    w.chain.mine(vec![first.clone()]);
+    let second = submit(&w, "second", &reply, 10);
+    w.chain.mine(vec![second.clone()]);
+
+    let (go, gate) = std::sync::mpsc::channel();
+    let outcomes = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&outcomes);
+    let pause = MiningPause::new();
+    let queue = JobQueue::start(
+        1,
+        4,
+        Arc::new(ServeContext::new(
+            w.chain.spec.chain_id,
+            w.miner.clone(),
+            w.ctx.offers.clone(),
+            AttestationMode::Simulated,
+        )),
+        Arc::new(Gate(Mutex::new(gate))),
+        Arc::new(AtomicU64::new(w.chain.height())),
+        Arc::new(move |o: JobOutcome| sink.lock().unwrap().push(o)),
+        Some(pause.clone()),
+    )
+    .unwrap();
+    assert!(!pause.is_paused(), "an idle miner mines");
+    assert!(queue.offer(JobRequest::from_tx(&first).unwrap()).unwrap());
+    assert!(queue.offer(JobRequest::from_tx(&second).unwrap()).unwrap());
+    assert!(pause.is_paused(), "queued jobs pause mining");
+    assert_eq!(queue.pending(), 2);
+
+    // The first job is running (blocked in the model), the second waits.
+    go.send(()).unwrap();
+    wait_until("the first job served", || {
+        outcomes.lock().unwrap().len() == 1
+    });
+    assert!(pause.is_paused(), "the second job still holds the pause");
+    go.send(()).unwrap();
+    wait_until("mining resumed", || !pause.is_paused());
+    assert_eq!(outcomes.lock().unwrap().len(), 2);
+    assert_eq!(queue.pending(), 0);
+    drop(queue);
+}
+
+#[test]
+fn a_conversation_is_rendered_whole_through_the_chat_template() {
+    use infernet_engine::engine::Engine;
+    use infernet_engine::gguf::tiny::{TinyConfig, write_tiny_llama};
+    use infernet_engine::model::ModelOptions;
+    use infernet_engine::template::ChatMessage;
+    use infernet_miner::daemon::backend::chat_template_of;
+
+    let w = world();
+    let reply = w.user.reply_secret();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny.gguf");
+    write_tiny_llama(&path, &TinyConfig::default(), 5).unwrap();
+    let load = || Engine::load(&path, &ModelOptions::default(), &mut |_, _| {}).unwrap();
+    let reference = load();
+    let template = chat_template_of(&path)
+        .unwrap()
+        .expect("the tiny model has a template");
+    let mut engines = EngineSet::new();
+    let info = engines.add("tiny".into(), load(), chat_template_of(&path).unwrap());
+    let ctx = ServeContext::new(
+        w.chain.spec.chain_id,
+        w.miner.clone(),
+        vec![Offer {
+            model: info.id,
+            price_in: PRICE_IN,
+            price_out: PRICE_OUT,
+            max_output_tokens: 2,
+        }],
+        AttestationMode::Simulated,
+    );
+    let serve = |prompt: &str| {
+        let tx = submit_for(&w, info.id, 4_000, prompt, &reply, 10);
+        let job = JobRequest::from_tx(&tx).unwrap();
+        let TxKind::PostResult {
+            input_tokens,
+            sealed_record_key,
+            payload,
+            ..
+        } = serve_job(&ctx, &job, &engines).unwrap()
+        else {
+            panic!("not a PostResult")
+        };
+        let key = seal::open(
+            &reply,
+            &record_key_info(w.chain.spec.chain_id),
+            &record_key_aad(&job.id, &w.user.address()),
+            &sealed_record_key,
+        )
+        .unwrap();
+        let key = RecordKey::from_bytes(key.as_slice().try_into().unwrap());
+        let bytes = infernet_crypto::record::decrypt(
+            &key,
+            &record_payload_aad(w.chain.spec.chain_id, &job.id),
+            &payload,
+        )
+        .unwrap();
+        let pt = decode_exact::<RecordPlaintext>(&bytes, &DecodeLimits::default()).unwrap();
+        (input_tokens as usize, pt.prompt.clone())
+    };
+
+    // One user message: exactly `infer --chat`'s rendering.
+    let (tokens, prompt) = serve("language model");
+    assert_eq!(
+        tokens,
+        reference.encode_chat("language model").unwrap().len()
+    );
+    assert_eq!(prompt, b"language model");
+
+    // The wallet's second-turn document: the three messages through the template.
+    let doc = r#"{"messages":[{"role":"user","content":"hello model"},{"role":"assistant","content":"greedy decoding"},{"role":"user","content":"language model"}]}"#;
+    let messages = [
+        ChatMessage::user("hello model"),
+        ChatMessage::new("assistant", "greedy decoding"),
+        ChatMessage::user("language model"),
+    ];
+    let rendered = template.render(&messages, true).unwrap();
+    assert!(
+        rendered.contains("assistant\ngreedy decoding"),
+        "{rendered}"
+    );
+    let want = reference.tokenizer().encode(&rendered, false).len();
+    let (tokens, prompt) = serve(doc);
+    assert_eq!(
+        tokens, want,
+        "the prompt tokens are the conversation's rendering"
+    );
+    assert_ne!(
+        tokens,
+        reference.encode_chat(doc).unwrap().len(),
+        "not the document as one user message"
+    );
+    assert_eq!(
+        prompt,
+        doc.as_bytes(),
+        "the record keeps the plaintext as sealed"
+    );
+
+    // A document breaking the rule (last message from the assistant) is one user message.
+    let odd = r#"{"messages":[{"role":"user","content":"hello"},{"role":"assistant","content":"model"}]}"#;
+    let (tokens, _) = serve(odd);
+    assert_eq!(tokens, reference.encode_chat(odd).unwrap().len());
 }

@@ -26,10 +26,12 @@
 //! a store that reopens on a consistent tip.
 //!
 //! Configuration ([`config`]) merges flags over `INFERNET_*` variables over a TOML file over
-//! defaults.
+//! defaults; the flags themselves ([`cli::NodeArgs`]) live here too, so every binary that runs
+//! a node takes the same ones.
 
 pub mod backend;
 pub mod chain;
+pub mod cli;
 pub mod config;
 pub mod net;
 pub mod node;

@@ -259,7 +259,16 @@ impl NodeHandle {
         self.net.as_ref()
     }
 
-    /// The handle that asks the producer for blocks.
+    /// How many peers are connected now (0 without a network, or when the network task has
+    /// stopped): what `net_status` reports as `peers`.
+    pub async fn peer_count(&self) -> usize {
+        match &self.net {
+            Some(n) => n.client().peers().await.map_or(0, |p| p.len()),
+            None => 0,
+        }
+    }
+
+    /// The handle that asks the producer for blocks (and pauses its nonce search).
     pub fn producer(&self) -> &ProducerHandle {
         &self.producer_handle
     }

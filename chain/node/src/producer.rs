@@ -9,9 +9,17 @@
 //! searches nonces continuously on `threads` scoped threads, abandoning a template as soon as
 //! the tip changes. Every block it finds enters [`Chain::import_block`] like a peer's, and is
 //! then handed to the network through a bounded channel.
+//!
+//! **Pausing** ([`MiningPause`], from [`ProducerHandle::pause`]): while any [`PauseGuard`] is
+//! held, the continuous proof-of-work search stops hashing — the search threads check the pause
+//! between nonce batches and sleep until it is lifted (or the tip moves, or the producer stops),
+//! and no new template is started. This is how the miner daemon yields the CPU to inference.
+//! Dev-chain sealing (interval or `dev_mine`) is *not* paused: its target is trivial, so sealing
+//! costs one hash, and a job's result must still be mined while the next job runs.
+//! [`ProducerHandle::hashes`] counts the nonces tried, for hash-rate figures and tests.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
@@ -25,6 +33,50 @@ use crate::chain::{Chain, ImportError, ImportOutcome, TemplateError};
 const BATCH: u64 = 4096;
 /// Most seal requests waiting for the producer thread.
 const REQUEST_CAPACITY: usize = 16;
+/// How often a paused search looks at the pause, the tip and the stop flag.
+const PAUSE_POLL: Duration = Duration::from_millis(10);
+
+/// A switch that stops the continuous nonce search while any [`PauseGuard`] is held.
+/// Cloning it gives another handle on the same switch.
+#[derive(Debug, Clone, Default)]
+pub struct MiningPause {
+    holds: Arc<AtomicUsize>,
+}
+
+impl MiningPause {
+    /// A switch nobody holds.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Pauses the search until the returned guard (and every other one) is dropped.
+    #[must_use = "the pause is lifted when the guard is dropped"]
+    pub fn hold(&self) -> PauseGuard {
+        self.holds.fetch_add(1, Ordering::AcqRel);
+        PauseGuard {
+            holds: Arc::clone(&self.holds),
+        }
+    }
+
+    /// Whether a guard is held.
+    #[must_use]
+    pub fn is_paused(&self) -> bool {
+        self.holds.load(Ordering::Acquire) > 0
+    }
+}
+
+/// Keeps the search paused while it lives (see [`MiningPause::hold`]).
+#[derive(Debug)]
+pub struct PauseGuard {
+    holds: Arc<AtomicUsize>,
+}
+
+impl Drop for PauseGuard {
+    fn drop(&mut self) {
+        self.holds.fetch_sub(1, Ordering::AcqRel);
+    }
+}
 
 /// Why production failed.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +117,8 @@ struct SealRequest {
 #[derive(Debug, Clone)]
 pub struct ProducerHandle {
     requests: std_mpsc::SyncSender<SealRequest>,
+    pause: MiningPause,
+    hashes: Arc<AtomicU64>,
 }
 
 impl ProducerHandle {
@@ -79,6 +133,18 @@ impl ProducerHandle {
                 std_mpsc::TrySendError::Disconnected(_) => ProduceError::Stopped,
             })?;
         answer.await.map_err(|_| ProduceError::Stopped)?
+    }
+
+    /// The switch that pauses the continuous nonce search (not dev sealing).
+    #[must_use]
+    pub fn pause(&self) -> &MiningPause {
+        &self.pause
+    }
+
+    /// Nonces tried since the producer started.
+    #[must_use]
+    pub fn hashes(&self) -> u64 {
+        self.hashes.load(Ordering::Relaxed)
     }
 }
 
@@ -99,11 +165,15 @@ impl Producer {
     ) -> std::io::Result<(Producer, ProducerHandle)> {
         let stop = Arc::new(AtomicBool::new(false));
         let (tx, rx) = std_mpsc::sync_channel(REQUEST_CAPACITY);
+        let pause = MiningPause::new();
+        let hashes = Arc::new(AtomicU64::new(0));
         let worker = Worker {
             chain,
             config,
             mined,
             stop: stop.clone(),
+            pause: pause.clone(),
+            hashes: Arc::clone(&hashes),
         };
         let thread = std::thread::Builder::new()
             .name("infernet-producer".into())
@@ -113,7 +183,11 @@ impl Producer {
                 stop,
                 thread: Some(thread),
             },
-            ProducerHandle { requests: tx },
+            ProducerHandle {
+                requests: tx,
+                pause,
+                hashes,
+            },
         ))
     }
 
@@ -139,6 +213,8 @@ struct Worker {
     config: ProducerConfig,
     mined: mpsc::Sender<Block>,
     stop: Arc<AtomicBool>,
+    pause: MiningPause,
+    hashes: Arc<AtomicU64>,
 }
 
 impl Worker {
@@ -184,6 +260,10 @@ impl Worker {
                 Some(i) if !i.is_zero() => since.elapsed() >= i + jitter,
                 _ => false,
             };
+            if self.config.continuous && self.pause.is_paused() {
+                std::thread::sleep(PAUSE_POLL);
+                continue;
+            }
             if self.config.continuous || due {
                 match self.produce_one() {
                     Ok(_) => {}
@@ -222,8 +302,10 @@ impl Worker {
     }
 
     /// Searches a nonce on `threads` scoped threads until one is found, the tip leaves
-    /// `parent`, or the producer is stopped.
+    /// `parent`, or the producer is stopped; continuous mining waits between batches while
+    /// paused.
     fn search(&self, block: &mut Block, parent: Hash) -> bool {
+        let pausable = self.config.continuous;
         let threads = self.config.threads.max(1) as u64;
         let found = AtomicBool::new(false);
         let winner = parking_lot::Mutex::new(None);
@@ -233,9 +315,29 @@ impl Worker {
                 header.nonce = i.wrapping_mul(u64::MAX / threads);
                 let found = &found;
                 let winner = &winner;
+                let pause = &self.pause;
+                let hashes = &self.hashes;
                 scope.spawn(move || {
                     loop {
-                        if mine(&mut header, BATCH) {
+                        while pausable && pause.is_paused() {
+                            if found.load(Ordering::Relaxed)
+                                || self.stop.load(Ordering::Relaxed)
+                                || self.chain.store().tip().hash != parent
+                            {
+                                return;
+                            }
+                            std::thread::sleep(PAUSE_POLL);
+                        }
+                        let start = header.nonce;
+                        let hit = mine(&mut header, BATCH);
+                        hashes.fetch_add(
+                            header
+                                .nonce
+                                .wrapping_sub(start)
+                                .wrapping_add(u64::from(hit)),
+                            Ordering::Relaxed,
+                        );
+                        if hit {
                             if !found.swap(true, Ordering::Relaxed) {
                                 *winner.lock() = Some(header.nonce);
                             }

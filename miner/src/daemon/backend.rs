@@ -1,9 +1,11 @@
 //! [`Inference`] over the engine: the models this daemon loaded, keyed by model id.
 //!
-//! A job's prompt is one user message, rendered through the model's own chat template (a
-//! model without one gets the raw text), exactly as `infernet-miner infer --chat` does, so a
-//! job's answer equals `infer`'s for the same model, seed and parameters. Each model sits
-//! behind a mutex: one generation per model at a time, which is what a CPU can sustain anyway.
+//! A job's prompt is a [`Conversation`] (one user message, or the messages of a conversation
+//! document: `specs/prompt.md`), rendered through the model's own chat template with the
+//! assistant's turn opener appended (a model without a template gets the raw text as sealed).
+//! For one user message this is exactly what `infernet-miner infer --chat` does, so a job's
+//! answer equals `infer`'s for the same model, seed and parameters. Each model sits behind a
+//! mutex: one generation per model at a time, which is what a CPU can sustain anyway.
 
 use std::ops::ControlFlow;
 use std::sync::Mutex;
@@ -11,8 +13,12 @@ use std::sync::atomic::AtomicBool;
 
 use infernet_engine::engine::Engine;
 use infernet_engine::generate::GenerationParams;
+use infernet_engine::gguf::GgufFile;
+use infernet_engine::template::{ChatMessage, ChatTemplate};
 use infernet_types::{ModelId, SamplingParams};
+use zeroize::{Zeroize, Zeroizing};
 
+use super::prompt::Conversation;
 use super::register::ModelInfo;
 use super::secret::Plaintext;
 use super::serve::{Completion, Inference, InferenceError, TokenLimits};
@@ -28,8 +34,59 @@ pub fn engine_sampling(s: &SamplingParams) -> infernet_engine::sampler::Sampling
     }
 }
 
+/// Why a model file's chat template could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateLoadError {
+    /// The file does not open as GGUF.
+    #[error("cannot read the chat template of {path}: {reason}")]
+    Open {
+        /// The model file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The chat template of the model file at `path` (`None` when it has none): the same one the
+/// engine compiles when it loads the file.
+pub fn chat_template_of(path: &std::path::Path) -> Result<Option<ChatTemplate>, TemplateLoadError> {
+    let err = |reason: String| TemplateLoadError::Open {
+        path: path.display().to_string(),
+        reason,
+    };
+    let file = GgufFile::open(path).map_err(|e| err(e.to_string()))?;
+    ChatTemplate::from_gguf(&file).map_err(|e| err(e.to_string()))
+}
+
+/// The prompt tokens of `conversation` for `engine`: the whole conversation rendered through
+/// `template` with the generation prompt, or the raw text without a template.
+pub fn encode_conversation(
+    engine: &Engine,
+    template: Option<&ChatTemplate>,
+    conversation: &Conversation,
+) -> Result<Zeroizing<Vec<u32>>, InferenceError> {
+    let Some(template) = template else {
+        return Ok(Zeroizing::new(
+            engine.encode_prompt(conversation.text().expose()),
+        ));
+    };
+    let mut messages: Vec<ChatMessage> = conversation
+        .turns()
+        .iter()
+        .map(|t| ChatMessage::new(t.role.as_str(), t.content.expose()))
+        .collect();
+    let rendered = template.render(&messages, true);
+    for m in &mut messages {
+        m.content.zeroize();
+    }
+    let rendered = Zeroizing::new(rendered.map_err(|e| InferenceError::Engine(e.to_string()))?);
+    // The template writes BOS itself when the model wants one (as `Engine::encode_chat`).
+    Ok(Zeroizing::new(engine.tokenizer().encode(&rendered, false)))
+}
+
 struct Loaded {
     info: ModelInfo,
+    template: Option<ChatTemplate>,
     engine: Mutex<Engine>,
 }
 
@@ -54,8 +111,14 @@ impl EngineSet {
         Self::default()
     }
 
-    /// Adds a loaded engine under `name`; returns what the chain needs to know about it.
-    pub fn add(&mut self, name: String, engine: Engine) -> ModelInfo {
+    /// Adds a loaded engine under `name` with its file's chat template (see
+    /// [`chat_template_of`]); returns what the chain needs to know about it.
+    pub fn add(
+        &mut self,
+        name: String,
+        engine: Engine,
+        template: Option<ChatTemplate>,
+    ) -> ModelInfo {
         let info = ModelInfo {
             id: infernet_crypto::Hash(engine.model_id()),
             name,
@@ -65,6 +128,7 @@ impl EngineSet {
         };
         self.models.push(Loaded {
             info: info.clone(),
+            template,
             engine: Mutex::new(engine),
         });
         info
@@ -80,7 +144,7 @@ impl Inference for EngineSet {
     fn complete(
         &self,
         model: &ModelId,
-        prompt: &Plaintext,
+        conversation: &Conversation,
         sampling: &SamplingParams,
         limits: TokenLimits,
     ) -> Result<Completion, InferenceError> {
@@ -93,14 +157,7 @@ impl Inference for EngineSet {
             .engine
             .lock()
             .map_err(|_| InferenceError::Engine("an earlier generation panicked".into()))?;
-        let tokens = if engine.has_chat_template() {
-            engine
-                .encode_chat(prompt.expose())
-                .map_err(|e| InferenceError::Engine(e.to_string()))?
-        } else {
-            engine.encode_prompt(prompt.expose())
-        };
-        let tokens = zeroize::Zeroizing::new(tokens);
+        let tokens = encode_conversation(&engine, loaded.template.as_ref(), conversation)?;
         if tokens.len() > limits.max_input as usize {
             return Err(InferenceError::PromptTooLong {
                 tokens: tokens.len(),
@@ -119,7 +176,7 @@ impl Inference for EngineSet {
             .map_err(|e| InferenceError::Engine(e.to_string()))?;
         let answer = Plaintext::new(std::mem::take(&mut out.text));
         let output_tokens = out.tokens.len();
-        zeroize::Zeroize::zeroize(&mut out.tokens);
+        out.tokens.zeroize();
         Ok(Completion {
             answer,
             input_tokens: u32::try_from(tokens.len()).unwrap_or(u32::MAX),

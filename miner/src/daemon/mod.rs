@@ -3,6 +3,7 @@
 pub mod attest;
 pub mod backend;
 pub mod identity;
+pub mod prompt;
 pub mod queue;
 pub mod register;
 pub mod secret;
@@ -11,6 +12,7 @@ pub mod serve;
 pub use attest::{AttestError, AttestationMode};
 pub use backend::EngineSet;
 pub use identity::{IdentityError, MinerKey, PasswordSource};
+pub use prompt::{Conversation, Role, Turn};
 pub use queue::{JobQueue, QueueError};
 pub use register::{ModelInfo, Registration};
 pub use secret::Plaintext;

@@ -5,8 +5,10 @@
 //! full queue is refused (and left to expire and be refunded) rather than buffered without
 //! bound. Workers are plain `std` threads (inference is CPU-bound and must not block the
 //! node's async runtime); before serving, a worker skips a job whose expiry is too close for
-//! its result to be included. [`JobQueue::pending`] is the number of jobs queued or running:
-//! block production yields the CPU while it is non-zero.
+//! its result to be included. [`JobQueue::pending`] is the number of jobs queued or running;
+//! each such job holds a [`PauseGuard`] on the node's [`MiningPause`] (when the queue was given
+//! one), so the proof-of-work search stops hashing from the moment a job is queued until the
+//! last waiting job is served: mining yields the CPU to inference.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -14,6 +16,7 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+use infernet_node::producer::{MiningPause, PauseGuard};
 use infernet_types::{JobId, TxKind};
 
 use super::serve::{Inference, JobRequest, ServeContext, ServeError, serve_job};
@@ -77,9 +80,16 @@ pub fn servable(tip: u64, expiry: u64) -> bool {
     tip.saturating_add(1) < expiry
 }
 
+/// A job waiting for a worker, with the pause it holds on block production.
+struct Queued {
+    job: JobRequest,
+    _pause: Option<PauseGuard>,
+}
+
 /// The bounded queue and its workers. Dropping it stops the workers after their current job.
 pub struct JobQueue {
-    sender: Option<SyncSender<JobRequest>>,
+    sender: Option<SyncSender<Queued>>,
+    pause: Option<MiningPause>,
     capacity: usize,
     pending: Arc<AtomicUsize>,
     tip: Arc<AtomicU64>,
@@ -101,7 +111,8 @@ impl std::fmt::Debug for JobQueue {
 impl JobQueue {
     /// Starts `workers` threads serving jobs with `ctx` and `inference`, each outcome handed
     /// to `on_outcome` (on the worker thread). `tip` is the chain's tip height, kept current by
-    /// the caller.
+    /// the caller. With `pause`, block production's nonce search is paused while a job is
+    /// queued or running.
     pub fn start(
         workers: usize,
         capacity: usize,
@@ -109,9 +120,10 @@ impl JobQueue {
         inference: Arc<dyn Inference>,
         tip: Arc<AtomicU64>,
         on_outcome: Arc<dyn Fn(JobOutcome) + Send + Sync>,
+        pause: Option<MiningPause>,
     ) -> Result<Self, std::io::Error> {
         let capacity = capacity.max(1);
-        let (sender, receiver) = sync_channel::<JobRequest>(capacity);
+        let (sender, receiver) = sync_channel::<Queued>(capacity);
         let receiver = Arc::new(Mutex::new(receiver));
         let pending = Arc::new(AtomicUsize::new(0));
         let mut handles = Vec::with_capacity(workers.max(1));
@@ -132,6 +144,7 @@ impl JobQueue {
         }
         Ok(JobQueue {
             sender: Some(sender),
+            pause,
             capacity,
             pending,
             tip,
@@ -161,7 +174,11 @@ impl JobQueue {
         };
         let (id, expiry) = (job.id, job.expiry);
         self.pending.fetch_add(1, Ordering::AcqRel);
-        match sender.try_send(job) {
+        let queued = Queued {
+            job,
+            _pause: self.pause.as_ref().map(MiningPause::hold),
+        };
+        match sender.try_send(queued) {
             Ok(()) => {
                 seen.insert(id, expiry);
                 Ok(true)
@@ -179,16 +196,10 @@ impl JobQueue {
         }
     }
 
-    /// Jobs queued or being served (block production yields while this is non-zero).
+    /// Jobs queued or being served (block production is paused while this is non-zero).
     #[must_use]
     pub fn pending(&self) -> usize {
         self.pending.load(Ordering::Acquire)
-    }
-
-    /// A shared handle on [`JobQueue::pending`], for the block producer.
-    #[must_use]
-    pub fn pending_counter(&self) -> Arc<AtomicUsize> {
-        Arc::clone(&self.pending)
     }
 }
 
@@ -203,7 +214,7 @@ impl Drop for JobQueue {
 }
 
 struct Worker {
-    receiver: Arc<Mutex<Receiver<JobRequest>>>,
+    receiver: Arc<Mutex<Receiver<Queued>>>,
     ctx: Arc<ServeContext>,
     inference: Arc<dyn Inference>,
     tip: Arc<AtomicU64>,
@@ -218,7 +229,9 @@ impl Worker {
                 let rx = self.receiver.lock().unwrap_or_else(|e| e.into_inner());
                 rx.recv()
             };
-            let Ok(job) = next else { return };
+            let Ok(Queued { job, _pause: pause }) = next else {
+                return;
+            };
             let outcome = if !servable(self.tip.load(Ordering::Acquire), job.expiry) {
                 JobOutcome::Expired { job }
             } else {
@@ -232,6 +245,8 @@ impl Worker {
             };
             (self.on_outcome)(outcome);
             self.pending.fetch_sub(1, Ordering::AcqRel);
+            // Mining resumes once no other job holds the pause.
+            drop(pause);
         }
     }
 }

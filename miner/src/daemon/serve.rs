@@ -9,8 +9,12 @@
 //! parameters, the token counts, the plaintext commitment and the user's keys — every field
 //! consensus checks against the job.
 //!
-//! Contract with the wallet: the sealed prompt's plaintext is the UTF-8 text of one user
-//! message; the record's `prompt` is that text and its `answer` the generated text.
+//! Contract with the wallet: the sealed prompt's plaintext is UTF-8 text, either one user
+//! message or a `{"messages":[…]}` conversation document — the rule that tells them apart is
+//! `specs/prompt.md`, implemented by [`Conversation::parse`] — and the model is given the
+//! whole conversation through its chat template. The record's `prompt` is the plaintext
+//! exactly as sealed (the wallet turns a document back into its messages) and its `answer`
+//! the generated text.
 //!
 //! Plaintexts exist only inside this call, in zeroizing types ([`Plaintext`],
 //! [`RecordPlaintext`]); nothing here logs them, and [`ServeError`] never carries them.
@@ -26,6 +30,7 @@ use infernet_types::{
 };
 
 use super::attest::AttestationMode;
+use super::prompt::Conversation;
 use super::secret::Plaintext;
 
 /// A `SubmitJob` addressed to some miner, with what opening and settling it needs.
@@ -133,11 +138,12 @@ pub enum InferenceError {
 
 /// A model runner: the daemon's engine, or a stand-in in tests.
 pub trait Inference: Send + Sync {
-    /// Runs `model` on one user message with `sampling`, within `limits`.
+    /// Runs `model` on `conversation` (ending with the user's message) with `sampling`,
+    /// within `limits`.
     fn complete(
         &self,
         model: &ModelId,
-        prompt: &Plaintext,
+        conversation: &Conversation,
         sampling: &SamplingParams,
         limits: TokenLimits,
     ) -> Result<Completion, InferenceError>;
@@ -287,7 +293,8 @@ pub fn serve_job(
         max_input: job.max_input_tokens,
         max_output: job.max_output_tokens.min(offer.max_output_tokens),
     };
-    let completion = inference.complete(&job.model, &prompt, &job.sampling, limits)?;
+    let conversation = Conversation::parse(prompt);
+    let completion = inference.complete(&job.model, &conversation, &job.sampling, limits)?;
     tracing::debug!(
         job = %job.id,
         input_tokens = completion.input_tokens,
@@ -299,7 +306,7 @@ pub fn serve_job(
     getrandom::fill(&mut salt).map_err(|e| ServeError::Random(e.to_string()))?;
     let plaintext = RecordPlaintext {
         salt,
-        prompt: prompt.expose().as_bytes().to_vec(),
+        prompt: conversation.text().expose().as_bytes().to_vec(),
         answer: completion.answer.expose().as_bytes().to_vec(),
     };
     let commitment = plaintext.commitment();
