@@ -600,7 +600,39 @@ impl GgufFile {
     pub fn open_hashed(path: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<Self, GgufError> {
         let mut file = Self::open(path)?;
         file.model_id = Some(hash_with_progress(file.backing.bytes(), progress));
+        // Hashing touched every page; the loader touches each tensor again as it copies
+        // it. Letting go of them here keeps the peak resident size near one copy.
+        file.release(file.backing.bytes());
         Ok(file)
+    }
+
+    /// Tells the OS that the pages behind `bytes` (a part of this file's map, e.g. a
+    /// tensor already copied out) are not needed now, so they leave this process's
+    /// resident set. They are read back from the file if touched again. No effect for
+    /// in-memory images, for slices not in the map, or off Unix; advisory (errors
+    /// ignored).
+    pub fn release(&self, bytes: &[u8]) {
+        #[cfg(unix)]
+        if let Backing::Mmap(map) = &self.backing {
+            let base = map.as_ptr() as usize;
+            let start = bytes.as_ptr() as usize;
+            if start < base || start + bytes.len() > base + map.len() || bytes.is_empty() {
+                return;
+            }
+            #[allow(unsafe_code)]
+            // SAFETY: `memmap2::Mmap` maps the file read-only and shared. MADV_DONTNEED
+            // on such a mapping only drops resident pages: the next access faults them
+            // in again from the file with the same contents, so no slice into the map
+            // (including ones borrowed now) can observe different bytes. The range was
+            // checked to lie inside the map just above.
+            let _ = unsafe {
+                map.unchecked_advise_range(
+                    memmap2::UncheckedAdvice::DontNeed,
+                    start - base,
+                    bytes.len(),
+                )
+            };
+        }
     }
 
     /// Parses a GGUF image held in memory (used by tests and the fuzz target).

@@ -7,7 +7,9 @@
 //!   plus a writer used by tests to build tiny models.
 //! - [`tokenizer`]: the tokenizer described by the GGUF metadata (gpt2-style BPE).
 //! - [`template`]: the model's own Jinja chat template, rendered with minijinja.
-//! - [`model`]: the Llama-architecture decoder on burn, with a KV cache.
+//! - [`model`]: the Llama-architecture decoder with a KV cache: block-quantized
+//!   SIMD kernels on the CPU ([`model::quant`]), burn's tensor path elsewhere;
+//!   [`model::Backend`] picks cpu / wgpu / cuda.
 //! - [`sampler`]: greedy and seeded temperature / top-k / top-p sampling.
 //! - [`generate`]: the generation loop: stop tokens and strings, streaming, cancellation.
 //! - [`engine`]: the high-level API (load + hash, encode, generate) the miner calls.

@@ -14,11 +14,14 @@
 //!   that this is the right layout. Angles are computed in `f32` the way llama.cpp does
 //!   (`theta_i = pos · base^(-2i/d)`, iterated by multiplication).
 //!
-//! Weights are dequantized from the file into burn tensors (`f32`). On the CPU, when
-//! the file's matrices are Q4_0/Q4_1/Q8_0, [`Llama::forward`] runs through
-//! [`quant`]'s block-quantized kernels instead (see that module for why); the burn path
-//! stays the reference ([`Llama::forward_all`]) and the path for GPU backends. The KV
-//! cache holds both representations and syncs them lazily, so the two can be mixed.
+//! On the CPU ([`Backend::Cpu`], burn-flex), when the file's matrices are
+//! Q4_0/Q4_1/Q8_0, [`Llama::forward`] runs through [`quant`]'s block-quantized kernels
+//! and the model holds only the file's blocks; burn tensors (`f32`) are dequantized
+//! from them the first time the tensor path runs ([`Llama::forward_all`], tests). On
+//! GPU backends ([`Backend::Wgpu`], [`Backend::Cuda`], behind the `wgpu` / `cuda`
+//! features) and for other weight types, the weights are dequantized into burn tensors
+//! at load and every forward runs through burn. The KV cache holds both
+//! representations and syncs them lazily, so the two paths can be mixed.
 
 pub mod quant;
 

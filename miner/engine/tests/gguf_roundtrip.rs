@@ -160,6 +160,11 @@ fn tiny_model_layout_and_model_id() {
     let emb = f.tensor("token_embd.weight").unwrap().to_f32().unwrap();
     assert_eq!(emb.len(), cfg.vocab * cfg.hidden);
     assert!(emb.iter().all(|v| v.is_finite()) && emb.iter().any(|v| *v != 0.0));
+    // Released pages read back the same bytes (they are faulted in from the file).
+    let view = f.tensor("token_embd.weight").unwrap();
+    f.release(view.data);
+    f.release(&[]);
+    assert_eq!(view.to_f32().unwrap(), emb);
 
     let tied = GgufFile::from_bytes(tiny_llama_bytes(&TinyConfig::default(), 1).unwrap()).unwrap();
     assert!(!tied.has_tensor("output.weight"));

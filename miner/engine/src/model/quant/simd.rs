@@ -1,25 +1,32 @@
-//! AVX2 kernels for [`super::QuantMatrix`] × [`super::QuantizedActs`] (x86-64).
+//! x86-64 kernels for [`super::QuantMatrix`] × [`super::QuantizedActs`], activation
+//! quantization and attention.
 //!
 //! Why: the portable loops in `quant.rs` do not vectorize (the compiler keeps the
 //! 4-bit unpacking and the per-block scaling scalar), which left a decode step
 //! compute-bound at ~17 tokens/s on SmolLM2. These kernels do what llama.cpp's AVX2
 //! dot products do: a 32-element block becomes one 256-bit register (4-bit weights
-//! unpacked low nibbles first), `vpmaddubsw` + `vpmaddwd` give eight `i32` partial
-//! sums, which are converted to `f32` and accumulated with one FMA by `d_w · d_x`.
-//! Q4_1's `m_w · s_x` term is summed separately, as in llama.cpp. Signed weights
-//! (Q4_0 after subtracting 8, Q8_0) use the sign trick (`|w|` × `sign(x, w)`), since
-//! `vpmaddubsw` takes one unsigned operand.
+//! unpacked low nibbles first), `vpmaddubsw` + `vpmaddwd` (or one AVX-512 VNNI
+//! `vpdpbusd`) give eight `i32` partial sums, which are converted to `f32` and
+//! accumulated with one FMA by `d_w · d_x`. Q4_1's `m_w · s_x` term is summed
+//! separately, as in llama.cpp. Signed weights (Q4_0 after subtracting 8, Q8_0) use the
+//! sign trick (`|w|` × `sign(x, w)`), since both instructions take one unsigned operand.
 //!
-//! A kernel computes a tile of `R` rows × `T` activation rows at once, so each weight
-//! block is unpacked once per tile and every accumulator chain is independent. Every
-//! (row, activation) pair runs the same operations in the same order whatever the tile
-//! shape, so prefill (tiles of several tokens) and decode (one token) give bit-identical
-//! dot products, and results do not depend on the thread count.
+//! A kernel computes one row group (4 rows, stored interleaved) × `T` activation rows
+//! at once, so each weight block is unpacked once per tile and the accumulator chains
+//! are independent: `T` = 1 for decode, 2 (AVX2, 16 registers) or 4 (AVX-512, 32
+//! registers) for prefill. Every (row, activation) pair runs the same operations in
+//! the same order whatever the tile and instruction set, so prefill and decode give
+//! bit-identical dot products, and results depend neither on the thread count nor on
+//! which kernel the CPU gets (tested).
 //!
-//! Safety: the kernels are `#[target_feature(enable = "avx2,fma")]` functions; the only
-//! `unsafe` is the call into them in [`rows_by_acts`], made after checking at run time
-//! that the CPU has both features. Loads go through `pulp::cast` (plain value casts),
-//! so there are no raw pointers.
+//! Activation quantization and attention have AVX2 versions here too, written to give
+//! exactly the bits of the portable loops (same lane layout and reduction order, no
+//! FMA where the portable code multiplies and adds).
+//!
+//! Safety: the kernels are `#[target_feature]` functions; the only `unsafe` is the call
+//! into them, made after checking at run time that the CPU has every feature they are
+//! compiled for. Loads go through `pulp::cast` (plain value casts), so there are no raw
+//! pointers.
 
 use std::arch::x86_64::{
     __m128, __m128i, __m256, __m256i, _MM_FROUND_NO_EXC, _MM_FROUND_TO_NEAREST_INT, _mm_add_ps,
