@@ -5,7 +5,8 @@
 //! (three records), lists them as one bundle, Bob buys, Alice's `market watch --once`
 //! delivers, Bob's `market verify` passes, `records decrypt` shows Alice's prompts and
 //! `records export` writes Alice's three conversations; balances move by the price, the
-//! royalties and the fees exactly; a non-owner cannot list and a listed record cannot be
+//! royalties (the served model is a fork, so its parent's owner gets a share) and the fees
+//! exactly; a non-owner cannot list and a listed record cannot be
 //! listed again. The second flow covers a wrong delivered key (caught, complained about on
 //! chain, shown in Alice's history), a lapsed listing and a refund at the deadline.
 
@@ -16,7 +17,7 @@ use infernet_crypto::{Hash, Identity, RecordKey};
 use infernet_rpc::client::{HttpClient, InfernetApiClient, http_client};
 use infernet_rpc::views::{ListingFilter, ListingStatus};
 use infernet_rpc::{Address as RpcAddress, H256};
-use infernet_types::{Amount, ChainSpec, TxKind, dev_accounts};
+use infernet_types::{Amount, ChainSpec, ParentModel, TxKind, dev_accounts};
 use infernet_wallet::tx;
 use serde_json::Value;
 
@@ -84,6 +85,17 @@ async fn run_json(c: Command) -> Value {
     )
 }
 
+fn register_model(id: Hash, name: &str, parent: Option<ParentModel>) -> TxKind {
+    TxKind::RegisterModel {
+        id,
+        name: name.into(),
+        architecture: "llama".into(),
+        context_length: 512,
+        royalty_bps: 0,
+        parent,
+    }
+}
+
 struct Env {
     daemon: miner::Daemon,
     client: HttpClient,
@@ -96,14 +108,38 @@ struct Env {
     answers: Vec<String>,
 }
 
+/// Share of a fork's model-owner royalty passed to its parent in the lineage setup.
+const PARENT_SHARE_BPS: u16 = 3_000;
+
 /// A miner daemon serving the tiny model, and Alice's records from `prompts`, each made by
-/// `infernet-wallet prompt` and served by the daemon.
-async fn setup(prompts: &[&str]) -> Env {
+/// `infernet-wallet prompt` and served by the daemon. With `lineage`, the served model is
+/// registered beforehand by dev account 4 as a fork of a model of dev account 6
+/// ([`PARENT_SHARE_BPS`] to the parent); else the daemon registers it itself.
+async fn setup(prompts: &[&str], lineage: bool) -> Env {
     let accounts = dev_accounts();
     let alice = accounts[1].identity();
     let bob = accounts[2].identity();
     // Rewards and fees go to account 5, so the miner's balance moves only by its pay.
-    let daemon = miner::start(&accounts[5].identity().address()).await;
+    let coinbase = accounts[5].identity().address();
+    let daemon = if lineage {
+        let (owner, parent_owner) = (accounts[4].identity(), accounts[6].identity());
+        miner::start_with(&coinbase, async |c: &HttpClient, model: Hash| {
+            let parent = Hash([0x51; 32]);
+            send(c, &parent_owner, register_model(parent, "parent", None)).await;
+            let fork = register_model(
+                model,
+                "tiny-fork",
+                Some(ParentModel {
+                    model: parent,
+                    share_bps: PARENT_SHARE_BPS,
+                }),
+            );
+            send(c, &owner, fork).await;
+        })
+        .await
+    } else {
+        miner::start(&coinbase).await
+    };
     let client = http_client(&daemon.rpc).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_owned();
@@ -166,7 +202,7 @@ async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
         bob,
         records,
         answers,
-    } = setup(&PROMPTS).await;
+    } = setup(&PROMPTS, true).await;
     let d = dir.path();
     let ids: Vec<String> = records.iter().map(Hash::to_hex).collect();
 
@@ -235,19 +271,34 @@ async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
     assert_eq!(shown["summary"]["input_tokens"], tin);
     assert_eq!(shown["summary"]["output_tokens"], tout);
     assert!(!shown.to_string().contains(PROMPTS[0]));
-    // The daemon registered the model, so it is both the miner and the model owner.
+    // The served model is account 4's fork of account 6's model.
     let miner = daemon.miner;
+    let (owner, parent_owner) = (
+        dev_accounts()[4].identity().address(),
+        dev_accounts()[6].identity().address(),
+    );
     let model = client
         .state_get_model(H256(daemon.model.0))
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(model.owner.0, miner.0);
+    assert_eq!(model.owner.0, owner.0);
+    assert_eq!(model.parent.unwrap().share_bps, PARENT_SHARE_BPS);
+    // `market show` previews the split with the lineage.
+    let roles: Vec<&str> = shown["sale_split"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["role"].as_str().unwrap())
+        .collect();
+    assert!(roles.contains(&"parent_model_owner"), "{shown}");
 
-    let (a0, b0, m0) = (
+    let (a0, b0, m0, o0, p0) = (
         balance(&client, &alice.address()).await,
         balance(&client, &bob.address()).await,
         balance(&client, &miner).await,
+        balance(&client, &owner).await,
+        balance(&client, &parent_owner).await,
     );
     let bought = json_ok(
         wallet(
@@ -382,24 +433,32 @@ async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
     assert_eq!(sold["to"], bob.address().to_string());
     assert_eq!(sold["price"]["base"], "3000000001");
 
-    // Balances: 3_000_000_001 split 1_000_000_001 / 1_000_000_000 / 1_000_000_000; the
-    // spec's miner and model-owner rates of each share go to the daemon's key (it is both);
-    // Bob paid price + the Buy fee, Alice got the rest minus the Deliver fee.
+    // Balances: 3_000_000_001 split 1_000_000_001 / 1_000_000_000 / 1_000_000_000; per
+    // share the miner gets the spec's miner rate, the model owners' cut goes 70% to the fork's
+    // owner and 30% up to its parent's owner; Bob paid price + the Buy fee, Alice got the
+    // rest minus the Deliver fee.
     let rates = ChainSpec::dev().sale_royalties;
     let shares = [1_000_000_001u64, 1_000_000_000, 1_000_000_000];
-    let royalty: u64 = shares
-        .iter()
-        .map(|s| {
-            s * u64::from(rates.miner_bps) / 10_000 + s * u64::from(rates.model_owner_bps) / 10_000
-        })
-        .sum();
-    assert!(royalty > 0);
-    let (a1, b1, m1) = (
+    let (mut to_miner, mut to_owner, mut to_parent) = (0u64, 0u64, 0u64);
+    for s in shares {
+        to_miner += s * u64::from(rates.miner_bps) / 10_000;
+        let cut = s * u64::from(rates.model_owner_bps) / 10_000;
+        let up = cut * u64::from(PARENT_SHARE_BPS) / 10_000;
+        to_owner += cut - up;
+        to_parent += up;
+    }
+    assert!(to_miner > 0 && to_owner > 0 && to_parent > 0);
+    let royalty = to_miner + to_owner + to_parent;
+    let (a1, b1, m1, o1, p1) = (
         balance(&client, &alice.address()).await,
         balance(&client, &bob.address()).await,
         balance(&client, &miner).await,
+        balance(&client, &owner).await,
+        balance(&client, &parent_owner).await,
     );
-    assert_eq!(m1 - m0, royalty);
+    assert_eq!(m1 - m0, to_miner);
+    assert_eq!(o1 - o0, to_owner);
+    assert_eq!(p1 - p0, to_parent);
     let buy_fee = client.tx_get(purchase).await.unwrap().unwrap().tx.fee.0;
     let deliver_tx = H256(
         delivered["txid"]
@@ -454,7 +513,7 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
         bob,
         records,
         ..
-    } = setup(&PROMPTS[..2]).await;
+    } = setup(&PROMPTS[..2], false).await;
     let d = dir.path();
     let (r0, r1) = (records[0].to_hex(), records[1].to_hex());
 
