@@ -288,8 +288,10 @@ fn tampered_results_are_refused_by_the_daemon_node_with_the_rule_they_break() {
     // The daemon's node judges; the test holds the miner key and plays a miner that cheats.
     spec.serve = false;
     spec.key = Some((key, pw));
-    let mut d = spec.start("node");
     let devs = dev_accounts();
+    // Block rewards go to an account the checks below do not watch.
+    spec.coinbase = Some(devs[5].address);
+    let mut d = spec.start("node");
     let (funder, user, owner, other) = (
         devs[0].identity(),
         devs[2].identity(),
@@ -625,4 +627,114 @@ fn a_two_turn_wallet_chat_is_served_as_one_conversation() {
         "the daemon rendered the conversation, not the JSON text"
     );
     assert_eq!(second, r2["text"].as_str().unwrap());
+}
+
+/// Splits a printed shell command line into words (double quotes group, as a shell does for
+/// these lines).
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut any = false;
+    for c in line.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                any = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if any {
+                    words.push(std::mem::take(&mut cur));
+                    any = false;
+                }
+            }
+            c => {
+                cur.push(c);
+                any = true;
+            }
+        }
+    }
+    assert!(!quoted, "unbalanced quotes in {line:?}");
+    if any {
+        words.push(cur);
+    }
+    words
+}
+
+#[test]
+fn the_wallet_commands_the_dev_daemon_prints_work_as_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, id) = tiny_model(dir.path());
+    let (key, pw, miner) = miner_key(dir.path());
+    let mut spec = DaemonSpec::new(dir.path());
+    spec.models = vec![model.clone()];
+    spec.key = Some((key, pw));
+    let mut d = spec.start("dev");
+    d.wait_registered(&miner.address(), &id);
+
+    // The start banner's "Try:" block, printed once the miner is registered.
+    let stdout = d.stdout.clone();
+    let lines: Vec<String> = support::wait_for("the start banner", 60, || {
+        let text = std::fs::read_to_string(&stdout).ok()?;
+        let after: Vec<String> = text
+            .lines()
+            .skip_while(|l| l.trim() != "Try:")
+            .skip(1)
+            .take_while(|l| l.starts_with(' '))
+            .map(|l| l.trim().to_owned())
+            .collect();
+        (after.len() >= 2).then_some(after)
+    });
+    let mut env: Vec<(String, String)> = Vec::new();
+    let mut outputs = Vec::new();
+    for line in &lines {
+        let words = shell_words(line);
+        if words[0] == "export" {
+            let (k, v) = words[1].split_once('=').unwrap();
+            env.push((k.to_owned(), v.to_owned()));
+            continue;
+        }
+        assert_eq!(words[0], "infernet-wallet", "a wallet command: {line}");
+        let out = std::process::Command::new(support::wallet_binary())
+            .args(&words[1..])
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("INFERNET_WALLET_DIR", dir.path().join("wallet"))
+            .env("INFERNET_PASSWORD", "a password typed at the prompt")
+            .env_remove("INFERNET_KEY")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "`{line}` failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        outputs.push((line.clone(), out));
+    }
+    assert!(
+        env.iter()
+            .any(|(k, v)| k == "INFERNET_RPC" && v.contains(&d.rpc.addr)),
+        "the banner exports this daemon's RPC URL: {env:?}"
+    );
+    // The prompt it suggests is answered with the model's own answer (the wallet's defaults:
+    // greedy, at most 128 tokens).
+    let (line, out) = outputs
+        .iter()
+        .find(|(l, _)| l.contains(" prompt "))
+        .expect("the banner suggests a prompt");
+    let text = shell_words(line).last().unwrap().clone();
+    let greedy = Sampling {
+        max_tokens: 128,
+        temperature: "0",
+        top_p: "1",
+        top_k: 0,
+        seed: 0,
+    };
+    let reference = support::infer(&model, ["--chat", &text], &greedy);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim_end_matches('\n'),
+        reference["text"].as_str().unwrap()
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cost"));
 }
