@@ -563,3 +563,105 @@ async fn wait_for_signal() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Bin {
+        #[command(flatten)]
+        daemon: DaemonArgs,
+    }
+
+    fn parse(args: &[&str]) -> DaemonArgs {
+        let mut all = vec!["infernet-miner"];
+        all.extend_from_slice(args);
+        match Bin::try_parse_from(all) {
+            Ok(b) => b.daemon,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn the_miner_mines_unless_told_not_to_and_the_last_flag_wins() {
+        assert_eq!(parse(&[]).node_layer().mine, Some(true));
+        assert_eq!(parse(&["--no-mine"]).node_layer().mine, Some(false));
+        assert_eq!(
+            parse(&["--no-mine", "--mine"]).node_layer().mine,
+            Some(true)
+        );
+        assert_eq!(
+            parse(&["--mine", "--no-mine"]).node_layer().mine,
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn every_node_flag_is_taken_by_the_miner() {
+        let a = parse(&[
+            "--dev",
+            "--tmp",
+            "--chain",
+            "dev",
+            "--rpc-addr",
+            "127.0.0.1:0",
+            "--p2p-addr",
+            "/ip4/127.0.0.1/tcp/0",
+            "--bootnode",
+            "/ip4/127.0.0.1/tcp/1",
+            "--no-mdns",
+            "--block-time",
+            "1",
+            "--miner-threads",
+            "1",
+            "--config-out",
+            "/tmp/x.json",
+            "--model",
+            "a.gguf",
+            "--model",
+            "b.gguf",
+            "--price-in",
+            "5",
+        ]);
+        let l = a.node_layer();
+        assert_eq!(l.dev, Some(true));
+        assert_eq!(l.tmp, Some(true));
+        assert_eq!(l.rpc_addr.as_deref(), Some("127.0.0.1:0"));
+        assert_eq!(l.mdns, Some(false));
+        assert_eq!(l.block_time, Some(1));
+        assert_eq!(a.node.config_out, Some(PathBuf::from("/tmp/x.json")));
+        assert_eq!(a.models.len(), 2);
+        assert_eq!(a.price_in, 5);
+    }
+
+    #[test]
+    fn the_status_line_shows_height_peers_jobs_rate_and_earnings() {
+        let mut line = StatusLine {
+            height: 12,
+            peers: 3,
+            served: 2,
+            tokens: 50,
+            elapsed: Duration::from_secs(10),
+            earned: 1_500_000_000,
+            mining_paused: false,
+        };
+        let text = line.to_string();
+        assert!(text.contains("height 12"), "{text}");
+        assert!(text.contains("peers 3"), "{text}");
+        assert!(text.contains("jobs served 2"), "{text}");
+        assert!(text.contains("5.0 tok/s"), "{text}");
+        assert!(
+            text.contains(&format!(
+                "earned {}.{:09} INF",
+                1_500_000_000 / BASE_UNITS_PER_INF,
+                1_500_000_000 % BASE_UNITS_PER_INF
+            )),
+            "{text}"
+        );
+        assert!(!text.contains("paused"));
+        line.mining_paused = true;
+        assert!(line.to_string().contains("mining paused"));
+    }
+}

@@ -156,3 +156,46 @@ fn the_import_pipeline_refuses_invalid_blocks_and_orphans() {
     assert_eq!(chain.import_block(&good).unwrap(), ImportOutcome::Known);
     assert_eq!(chain.store().tip().hash, good.hash());
 }
+
+#[test]
+fn a_paused_producer_stops_hashing_and_resumes() {
+    use infernet_node::chain::Chain;
+    use infernet_node::producer::{Producer, ProducerConfig};
+    use std::sync::Arc;
+
+    // A proof-of-work chain whose target no search will reach: the producer hashes for good.
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = ChainSpec::testnet();
+    spec.genesis.target = infernet_types::Target::from_leading_zero_bits(120);
+    let chain = Arc::new(Chain::open(spec, dir.path()).unwrap());
+    let (mined, _gossip) = tokio::sync::mpsc::channel(4);
+    let config = ProducerConfig {
+        coinbase: dev_accounts()[0].address,
+        seal_interval: None,
+        continuous: true,
+        threads: 1,
+    };
+    let (producer, handle) = Producer::spawn(chain, config, mined).unwrap();
+    let wait_for_hashes = |above: u64| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while handle.hashes() <= above {
+            assert!(Instant::now() < deadline, "the producer never hashed");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    wait_for_hashes(0);
+
+    for _ in 0..2 {
+        let guard = handle.pause().hold();
+        assert!(handle.pause().is_paused());
+        // The batches in flight finish; then not one more nonce is tried.
+        std::thread::sleep(Duration::from_millis(200));
+        let paused_at = handle.hashes();
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(handle.hashes(), paused_at, "hashing while paused");
+        drop(guard);
+        assert!(!handle.pause().is_paused());
+        wait_for_hashes(paused_at);
+    }
+    producer.stop();
+}
