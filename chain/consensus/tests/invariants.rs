@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use common::*;
 use infernet_consensus::{BlockError, apply_block, total_supply};
 use infernet_crypto::{Address, Hash, Identity};
-use infernet_types::state::{StateKey, StateValue};
-use infernet_types::{Amount, SignedTransaction, TxKind};
+use infernet_types::state::{ListingStatus, PurchaseStatus, SellerStats, StateKey, StateValue};
+use infernet_types::{Amount, ComplaintReason, SignedTransaction, TxKind};
 use proptest::prelude::*;
 
 const USERS: usize = 6;
@@ -85,6 +85,12 @@ enum Op {
         record: usize,
         to: usize,
     },
+    Complain {
+        from: usize,
+        purchase: usize,
+        index: u32,
+        reason: u8,
+    },
 }
 
 fn arb_op() -> impl Strategy<Value = Op> {
@@ -105,6 +111,7 @@ fn arb_op() -> impl Strategy<Value = Op> {
         2 => (u.clone(), 0..8usize).prop_map(|(from, listing)| Op::Buy { from, listing }),
         2 => (u.clone(), 0..8usize).prop_map(|(from, purchase)| Op::Deliver { from, purchase }),
         1 => (u.clone(), 0..8usize, 0..USERS).prop_map(|(from, record, to)| Op::TransferRecord { from, record, to }),
+        2 => (u.clone(), 0..8usize, prop_oneof![Just(0u32), 0..3u32], 0..4u8).prop_map(|(from, purchase, index, reason)| Op::Complain { from, purchase, index, reason }),
     ]
 }
 
@@ -295,6 +302,31 @@ fn candidates(
                 },
                 0,
             ),
+            Op::Complain {
+                from,
+                purchase,
+                index,
+                reason,
+            } => {
+                // Mostly the purchase's buyer (so complaints land).
+                let purchase = pick(&seen.purchases, purchase);
+                let from = match chain.get(StateKey::Purchase(purchase)) {
+                    Some(StateValue::Purchase(p)) if !from.is_multiple_of(3) => {
+                        index_of(ids, &p.buyer)
+                    }
+                    _ => from,
+                };
+                (
+                    from,
+                    TxKind::Complain {
+                        purchase,
+                        record_index: index,
+                        reason: ComplaintReason::ALL[usize::from(reason) % 4],
+                        detail: "does not match".into(),
+                    },
+                    0,
+                )
+            }
         };
         let n = *next.entry(from).or_insert_with(|| chain.nonce(&ids[from]));
         let tx = sign_tx(spec, &ids[from], n + nonce_skew, kind.clone());
@@ -373,6 +405,39 @@ fn check_invariants(chain: &Chain, sent: &BTreeMap<Address, u64>) -> Result<(), 
             prop_assert_eq!(a.nonce, sent.get(&addr).copied().unwrap_or(0));
         }
     }
+    // Seller stats agree with the objects they count.
+    let mut counted: BTreeMap<Address, SellerStats> = BTreeMap::new();
+    let entries = chain.state.entries();
+    for value in entries.values() {
+        match value {
+            StateValue::Listing(l) => {
+                let s = counted.entry(l.seller).or_default();
+                s.listings += 1;
+                match l.status {
+                    ListingStatus::Sold { .. } => s.sales += 1,
+                    ListingStatus::Cancelled => s.cancelled += 1,
+                    ListingStatus::Open | ListingStatus::Pending { .. } => {}
+                }
+            }
+            StateValue::Purchase(p) if matches!(p.status, PurchaseStatus::Refunded { .. }) => {
+                let Some(StateValue::Listing(l)) = entries.get(&StateKey::Listing(p.listing))
+                else {
+                    return Err(TestCaseError::fail("purchase without listing"));
+                };
+                counted.entry(l.seller).or_default().refunded += 1;
+            }
+            StateValue::Complaint(c) => counted.entry(c.seller).or_default().complaints += 1,
+            _ => {}
+        }
+    }
+    let stored: BTreeMap<Address, SellerStats> = entries
+        .iter()
+        .filter_map(|(k, v)| match (k, v) {
+            (StateKey::SellerStats(a), StateValue::SellerStats(s)) => Some((*a, *s)),
+            _ => None,
+        })
+        .collect();
+    prop_assert_eq!(stored, counted);
     Ok(())
 }
 
@@ -509,5 +574,135 @@ proptest! {
         }
         chain.push(t.block).unwrap();
         check_invariants(&chain, &sent)?;
+    }
+}
+
+/// The reference sale split of `specs/protocol.md` §5 for one record's share `s`, written
+/// independently of the transition: returns the credits per identity index.
+fn reference_split(
+    s: u64,
+    miner_bps: u16,
+    owner_bps: u16,
+    lineage: &[(usize, u16)],
+    max_depth: u8,
+    credits: &mut BTreeMap<usize, u64>,
+) -> u64 {
+    let miner_cut = (u128::from(s) * u128::from(miner_bps) / 10_000) as u64;
+    let mut r = (u128::from(s) * u128::from(owner_bps) / 10_000) as u64;
+    // `lineage[0]` is the record's model; `lineage[i].1` its share to `lineage[i + 1]`.
+    let mut i = 0;
+    loop {
+        let (owner, share) = lineage[i];
+        if i + 1 < lineage.len() && i + 1 < usize::from(max_depth) {
+            let up = (u128::from(r) * u128::from(share) / 10_000) as u64;
+            *credits.entry(owner).or_default() += r - up;
+            r = up;
+            i += 1;
+        } else {
+            *credits.entry(owner).or_default() += r;
+            break;
+        }
+    }
+    miner_cut
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// A sale pays each record's miner and walks each record's model lineage like a job
+    /// royalty (bounded by `max_lineage_depth`); every base unit of the price lands somewhere
+    /// and the supply is unchanged.
+    #[test]
+    fn sale_split_walks_the_lineage_and_conserves_the_price(
+        max_depth in 0u8..=4,
+        extra in 0usize..=2,
+        shares in proptest::collection::vec((4usize..10, 0u16..=10_000), 6),
+        miner_bps in 0u16..=5_000,
+        owner_bps in 0u16..=5_000,
+        price in prop_oneof![0u64..100, 0u64..=1_000_000_000],
+        records in 1usize..=3,
+    ) {
+        // Forks: 0..=max_depth + 1 levels above the record's model.
+        let forks = (usize::from(max_depth) + extra).min(5);
+        let ids = ids();
+        let mut spec = test_spec();
+        spec.max_lineage_depth = max_depth;
+        spec.sale_royalties.miner_bps = miner_bps;
+        spec.sale_royalties.model_owner_bps = owner_bps;
+        let mut chain = Chain::new(spec);
+        // Root model 10, each next one a fork of the previous; the leaf is 10 + forks.
+        for level in 0..=forks {
+            let (owner, _) = shares[level];
+            let parent = (level > 0).then(|| (model_id(10 + level as u8 - 1), shares[level - 1].1));
+            let tx = next_tx(&chain, &ids[owner], register_model(10 + level as u8, 100, parent));
+            prop_assert_eq!(chain.mine(vec![tx]), 0);
+        }
+        let leaf = model_id(10 + forks as u8);
+        let (miner, seller, buyer) = (&ids[1], &ids[2], &ids[3]);
+        let bond = chain.spec.min_miner_bond;
+        let tx = next_tx(&chain, miner, register_miner(miner, vec![offer(leaf, 10, 20)], bond));
+        prop_assert_eq!(chain.mine(vec![tx]), 0);
+        let mut jobs = Vec::new();
+        for _ in 0..records {
+            let tx = next_tx(&chain, seller, submit_job(miner, seller, leaf, chain.height() + 10));
+            let job = tx.txid();
+            prop_assert_eq!(chain.mine(vec![tx]), 0);
+            let tx = next_tx(&chain, miner, post_result(&chain.spec, miner, seller, leaf, job, 5, 5));
+            prop_assert_eq!(chain.mine(vec![tx]), 0);
+            jobs.push(job);
+        }
+        let tx = next_tx(&chain, seller, TxKind::ListRecords {
+            records: jobs.clone(),
+            price: Amount(price),
+            until: chain.height() + 10,
+            title: "bundle".into(),
+            description: String::new(),
+        });
+        let listing = tx.txid();
+        prop_assert_eq!(chain.mine(vec![tx]), 0);
+        let tx = next_tx(&chain, buyer, TxKind::Buy { listing, reply_key: serving_key(buyer) });
+        let purchase = tx.txid();
+        prop_assert_eq!(chain.mine(vec![tx]), 0);
+        let before: Vec<u64> = ids.iter().map(|i| chain.account(&i.address()).balance.0).collect();
+        let supply_before = total_supply(chain.state.entries()).unwrap();
+        let tx = next_tx(&chain, seller, TxKind::Deliver {
+            purchase,
+            sealed_keys: vec![sealed(4, 48); records],
+        });
+        let fee = tx.tx.fee.0;
+        prop_assert_eq!(chain.mine(vec![tx]), 0);
+
+        // The reference: lineage from the leaf (the record's model) up to the root.
+        let lineage: Vec<(usize, u16)> = (0..=forks)
+            .rev()
+            .map(|level| (shares[level].0, if level > 0 { shares[level - 1].1 } else { 0 }))
+            .collect();
+        let n = records as u64;
+        let mut credits: BTreeMap<usize, u64> = BTreeMap::new();
+        let mut paid = 0u64;
+        for i in 0..records {
+            let s = price / n + if i == 0 { price % n } else { 0 };
+            let miner_cut = reference_split(s, miner_bps, owner_bps, &lineage, max_depth, &mut credits);
+            *credits.entry(1).or_default() += miner_cut;
+            paid += miner_cut + (u128::from(s) * u128::from(owner_bps) / 10_000) as u64;
+        }
+        *credits.entry(2).or_default() += price - paid;
+        prop_assert_eq!(credits.values().sum::<u64>(), price, "the reference loses units");
+        let mut total = 0i128;
+        for (i, id) in ids.iter().enumerate() {
+            let after = chain.account(&id.address()).balance.0;
+            let expected = credits.get(&i).copied().unwrap_or(0);
+            let fee_paid = if i == 2 { fee } else { 0 };
+            prop_assert_eq!(i128::from(after) - i128::from(before[i]), i128::from(expected) - i128::from(fee_paid), "identity {}", i);
+            total += i128::from(after) - i128::from(before[i]) + i128::from(fee_paid);
+        }
+        // Sum of credits == price: every unit of the escrow went to someone.
+        prop_assert_eq!(total, i128::from(price));
+        // The escrow left the supply's `Purchase` term and entered balances; a block reward
+        // was added (and the fee moved to the coinbase).
+        prop_assert_eq!(
+            total_supply(chain.state.entries()).unwrap().0,
+            supply_before.0 + chain.spec.block_reward.0
+        );
     }
 }

@@ -10,9 +10,12 @@ use infernet_consensus::{
     apply_block, apply_genesis, check_tx, evidence_report_data, genesis_block, total_supply,
 };
 use infernet_crypto::{Address, Hash, Identity};
-use infernet_types::state::{JobStatus, ListingStatus, PurchaseStatus, StateKey, StateValue};
+use infernet_types::state::{
+    JobStatus, ListingStatus, PurchaseStatus, SellerStats, StateKey, StateValue,
+};
 use infernet_types::{
-    Amount, Attestation, AttestationEvidence, ChainSpec, Header, Target, Transaction, TxKind,
+    Amount, Attestation, AttestationEvidence, ChainSpec, ComplaintReason, Header, Target,
+    Transaction, TxKind,
 };
 use std::rc::Rc;
 
@@ -1151,6 +1154,8 @@ fn r087_r088_buy_deliver_and_sale_split() {
     let seller_before = w.chain.account(&u.address()).balance.0;
     let miner_before = w.chain.account(&m.address()).balance.0;
     let owner_before = w.chain.account(&a.address()).balance.0;
+    let parent_owner = w.parent_owner().clone();
+    let parent_before = w.chain.account(&parent_owner.address()).balance.0;
     let tx = next_tx(
         &w.chain,
         &u,
@@ -1161,9 +1166,14 @@ fn r087_r088_buy_deliver_and_sale_split() {
     );
     let fee = tx.tx.fee.0;
     assert_eq!(w.chain.mine(vec![tx]), 0);
-    // 5% to the miner, 5% to the model owner, the rest to the seller.
+    // 5% to the miner, 5% to the model's lineage (the fork shares 50% with its parent's
+    // owner, as a job royalty does), the rest to the seller.
     assert_eq!(w.chain.account(&m.address()).balance.0, miner_before + 500);
-    assert_eq!(w.chain.account(&a.address()).balance.0, owner_before + 500);
+    assert_eq!(w.chain.account(&a.address()).balance.0, owner_before + 250);
+    assert_eq!(
+        w.chain.account(&parent_owner.address()).balance.0,
+        parent_before + 250
+    );
     assert_eq!(
         w.chain.account(&u.address()).balance.0,
         seller_before + 9_000 - fee
@@ -1179,6 +1189,299 @@ fn r087_r088_buy_deliver_and_sale_split() {
         total_supply(w.chain.state.entries()),
         Some(expected_supply(&w.chain.spec, w.chain.height()))
     );
+}
+
+/// `world_with_record()` with the record listed by the user, bought by `other` and
+/// delivered; returns the listing and purchase ids.
+fn delivered_world() -> (World, Hash, Hash) {
+    let mut w = world_with_record();
+    let u = w.user().clone();
+    let o = w.other().clone();
+    let tx = next_tx(
+        &w.chain,
+        &u,
+        list_kind(vec![w.job], 10_000, w.chain.height() + 10),
+    );
+    let listing = tx.txid();
+    assert_eq!(w.chain.mine(vec![tx]), 0);
+    let tx = next_tx(
+        &w.chain,
+        &o,
+        TxKind::Buy {
+            listing,
+            reply_key: serving_key(&o),
+        },
+    );
+    let purchase = tx.txid();
+    assert_eq!(w.chain.mine(vec![tx]), 0);
+    w.ok(
+        &u,
+        TxKind::Deliver {
+            purchase,
+            sealed_keys: vec![sealed(4, 48)],
+        },
+    );
+    (w, listing, purchase)
+}
+
+fn complain(purchase: Hash, record_index: u32) -> TxKind {
+    TxKind::Complain {
+        purchase,
+        record_index,
+        reason: ComplaintReason::CommitmentMismatch,
+        detail: "pair does not match the commitment".into(),
+    }
+}
+
+fn seller_stats(chain: &Chain, seller: &Identity) -> SellerStats {
+    match chain.get(StateKey::SellerStats(seller.address())) {
+        None => SellerStats::default(),
+        Some(StateValue::SellerStats(s)) => s,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn r094_to_r098_complaints_and_their_effects() {
+    let (mut w, listing, purchase) = delivered_world();
+    let u = w.user().clone();
+    let o = w.other().clone();
+    // unknown purchase, and a purchase that is still pending.
+    assert_eq!(
+        w.err(&o, complain(Hash([9; 32]), 0)),
+        TxError::PurchaseNotDelivered {
+            purchase: Hash([9; 32])
+        }
+    );
+    // only the buyer (not the seller, not a stranger).
+    assert_eq!(
+        w.err(&u, complain(purchase, 0)),
+        TxError::NotBuyer { purchase }
+    );
+    assert_eq!(
+        w.err(&w.owner(), complain(purchase, 0)),
+        TxError::NotBuyer { purchase }
+    );
+    // the index must name one of the listing's records.
+    assert_eq!(
+        w.err(&o, complain(purchase, 1)),
+        TxError::BadRecordIndex {
+            index: 1,
+            records: 1
+        }
+    );
+    assert_eq!(
+        w.err(&o, complain(purchase, u32::MAX)),
+        TxError::BadRecordIndex {
+            index: u32::MAX,
+            records: 1
+        }
+    );
+    let before = seller_stats(&w.chain, &u);
+    let balances: Vec<u64> = [&u, &o]
+        .iter()
+        .map(|i| w.chain.account(&i.address()).balance.0)
+        .collect();
+    let tx = next_tx(&w.chain, &o, complain(purchase, 0));
+    let fee = tx.tx.fee.0;
+    assert_eq!(w.chain.mine(vec![tx]), 0);
+    // Effects: the complaint is recorded, the seller's count grows, no money moves but the fee.
+    match w.chain.get(StateKey::Complaint(purchase, 0)) {
+        Some(StateValue::Complaint(c)) => {
+            assert_eq!(c.record, w.job);
+            assert_eq!(c.listing, listing);
+            assert_eq!((c.buyer, c.seller), (o.address(), u.address()));
+            assert_eq!(c.reason, ComplaintReason::CommitmentMismatch);
+            assert_eq!(c.detail, "pair does not match the commitment");
+            assert_eq!(c.height, w.chain.height());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        seller_stats(&w.chain, &u),
+        SellerStats {
+            complaints: before.complaints + 1,
+            ..before
+        }
+    );
+    assert_eq!(w.chain.account(&u.address()).balance.0, balances[0]);
+    assert_eq!(w.chain.account(&o.address()).balance.0, balances[1] - fee);
+    // once per (purchase, record).
+    assert_eq!(
+        w.err(&o, complain(purchase, 0)),
+        TxError::AlreadyComplained { purchase, index: 0 }
+    );
+    assert_eq!(
+        total_supply(w.chain.state.entries()),
+        Some(expected_supply(&w.chain.spec, w.chain.height()))
+    );
+}
+
+#[test]
+fn r094_pending_purchase_cannot_be_complained_about() {
+    let mut w = world_with_record();
+    let u = w.user().clone();
+    let o = w.other().clone();
+    let tx = next_tx(
+        &w.chain,
+        &u,
+        list_kind(vec![w.job], 10_000, w.chain.height() + 10),
+    );
+    let listing = tx.txid();
+    assert_eq!(w.chain.mine(vec![tx]), 0);
+    let tx = next_tx(
+        &w.chain,
+        &o,
+        TxKind::Buy {
+            listing,
+            reply_key: serving_key(&o),
+        },
+    );
+    let purchase = tx.txid();
+    assert_eq!(w.chain.mine(vec![tx]), 0);
+    assert_eq!(
+        w.err(&o, complain(purchase, 0)),
+        TxError::PurchaseNotDelivered { purchase }
+    );
+    // Refunded at the deadline: still not complainable.
+    for _ in 0..3 {
+        w.chain.mine(vec![]);
+    }
+    assert_eq!(
+        w.err(&o, complain(purchase, 0)),
+        TxError::PurchaseNotDelivered { purchase }
+    );
+}
+
+#[test]
+fn r098_complaint_window_closes() {
+    let mut spec = test_spec();
+    spec.complaint_window = 2;
+    let (mut w, _, purchase) = delivered_world();
+    w.chain.spec = spec;
+    let o = w.other().clone();
+    let delivered_at = match w.chain.get(StateKey::Purchase(purchase)) {
+        Some(StateValue::Purchase(p)) => match p.status {
+            PurchaseStatus::Delivered { height } => height,
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    };
+    // Heights delivered_at + 1 and + 2 are inside the window.
+    w.chain.mine(vec![]);
+    assert_eq!(w.chain.height() + 1, delivered_at + 2);
+    let tx = next_tx(&w.chain, &o, complain(purchase, 0));
+    assert!(check_tx(&w.chain.state, &w.chain.spec, w.chain.height() + 1, &tx).is_ok());
+    w.chain.mine(vec![]);
+    assert_eq!(
+        w.err(&o, complain(purchase, 0)),
+        TxError::ComplaintWindowClosed {
+            purchase,
+            deadline: delivered_at + 2
+        }
+    );
+}
+
+#[test]
+fn complaint_detail_is_bounded_by_max_string_bytes() {
+    let (w, _, purchase) = delivered_world();
+    let o = w.other().clone();
+    let max = w.chain.spec.limits.max_string_bytes;
+    let kind = TxKind::Complain {
+        purchase,
+        record_index: 0,
+        reason: ComplaintReason::Other,
+        detail: "d".repeat(max as usize + 1),
+    };
+    assert!(matches!(
+        w.err(&o, kind),
+        TxError::FieldTooLarge {
+            field: "detail",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn seller_stats_count_listings_sales_cancellations_and_refunds() {
+    let mut w = world_with_record();
+    let u = w.user().clone();
+    let o = w.other().clone();
+    assert_eq!(seller_stats(&w.chain, &u), SellerStats::default());
+    // Listed and cancelled.
+    let tx = next_tx(
+        &w.chain,
+        &u,
+        list_kind(vec![w.job], 10_000, w.chain.height() + 20),
+    );
+    let first = tx.txid();
+    assert_eq!(w.chain.mine(vec![tx]), 0);
+    w.ok(&u, TxKind::CancelListing { listing: first });
+    // Listed, bought, not delivered: refunded at the deadline.
+    let tx = next_tx(
+        &w.chain,
+        &u,
+        list_kind(vec![w.job], 10_000, w.chain.height() + 20),
+    );
+    let second = tx.txid();
+    assert_eq!(w.chain.mine(vec![tx]), 0);
+    let buy = next_tx(
+        &w.chain,
+        &o,
+        TxKind::Buy {
+            listing: second,
+            reply_key: serving_key(&o),
+        },
+    );
+    let purchase = buy.txid();
+    assert_eq!(w.chain.mine(vec![buy]), 0);
+    for _ in 0..3 {
+        w.chain.mine(vec![]);
+    }
+    assert_eq!(
+        seller_stats(&w.chain, &u),
+        SellerStats {
+            listings: 2,
+            sales: 0,
+            refunded: 1,
+            cancelled: 1,
+            complaints: 0,
+        }
+    );
+    // The reopened listing is bought again and delivered.
+    let buy = next_tx(
+        &w.chain,
+        &o,
+        TxKind::Buy {
+            listing: second,
+            reply_key: serving_key(&o),
+        },
+    );
+    let purchase2 = buy.txid();
+    assert_ne!(purchase, purchase2);
+    assert_eq!(w.chain.mine(vec![buy]), 0);
+    w.ok(
+        &u,
+        TxKind::Deliver {
+            purchase: purchase2,
+            sealed_keys: vec![sealed(4, 48)],
+        },
+    );
+    assert_eq!(
+        seller_stats(&w.chain, &u),
+        SellerStats {
+            listings: 2,
+            sales: 1,
+            refunded: 1,
+            cancelled: 1,
+            complaints: 0,
+        }
+    );
+    // Reverting blocks reverts the stats with them.
+    w.chain.pop();
+    assert_eq!(seller_stats(&w.chain, &u).sales, 0);
+    // Nobody else got stats.
+    assert_eq!(seller_stats(&w.chain, &o), SellerStats::default());
 }
 
 #[test]

@@ -22,7 +22,7 @@ use infernet_types::{
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 
-const CFS: [&str; 8] = [
+const CFS: [&str; 10] = [
     "meta",
     "headers",
     "bodies",
@@ -31,6 +31,8 @@ const CFS: [&str; 8] = [
     "undo",
     "tx_index",
     "record_owner",
+    "record_history",
+    "history_by_height",
 ];
 
 /// Opens the raw rocksdb behind a (closed) store, to damage it.
@@ -155,7 +157,7 @@ fn schema_version_and_missing_body_are_refused() {
         db.put_cf(
             db.cf_handle("meta").unwrap(),
             b"schema_version",
-            2u32.to_le_bytes(),
+            1u32.to_le_bytes(),
         )
         .unwrap();
     });
@@ -163,8 +165,8 @@ fn schema_version_and_missing_body_are_refused() {
         matches!(
             err,
             StorageError::SchemaVersion {
-                found: 2,
-                expected: 1
+                found: 1,
+                expected: 2
             }
         ),
         "{err}"

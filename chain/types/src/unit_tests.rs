@@ -495,3 +495,120 @@ fn chain_context_strings_are_distinct_from_the_crypto_ones() {
     assert_ne!(ours[1], ours[2]);
     assert_ne!(ours[0], ours[2]);
 }
+
+fn complain(detail_len: usize) -> Transaction {
+    Transaction {
+        sender: identity(4).address(),
+        nonce: 0,
+        fee: Amount(2_000),
+        kind: TxKind::Complain {
+            purchase: Hash([0x21; 32]),
+            record_index: 2,
+            reason: crate::ComplaintReason::ReceiptMismatch,
+            detail: "x".repeat(detail_len),
+        },
+    }
+}
+
+#[test]
+fn complain_layout_reason_byte_and_detail_bound() {
+    let tx = complain(3);
+    let bytes = tx.encode();
+    // sender 32, nonce 8, fee 8, tag, purchase 32, index u32le, reason byte, detail.
+    assert_eq!(bytes[48], 13);
+    assert_eq!(&bytes[49..81], &[0x21; 32]);
+    assert_eq!(&bytes[81..85], &2u32.to_le_bytes());
+    assert_eq!(bytes[85], 2, "receipt_mismatch is reason tag 2");
+    assert_eq!(&bytes[86..90], &3u32.to_le_bytes());
+    assert_eq!(bytes.len(), 93);
+    assert_eq!(decode_exact::<Transaction>(&bytes, &L).unwrap(), tx);
+    let mut bad = bytes.clone();
+    bad[85] = 4;
+    assert_eq!(
+        decode_exact::<Transaction>(&bad, &L),
+        Err(DecodeError::InvalidTag {
+            type_name: "ComplaintReason",
+            tag: 4
+        })
+    );
+    for (i, reason) in crate::ComplaintReason::ALL.iter().enumerate() {
+        assert_eq!(usize::from(reason.tag()), i);
+        assert_eq!(
+            serde_json::to_value(reason).unwrap(),
+            serde_json::Value::from(reason.name())
+        );
+    }
+    // `detail` is a string field bounded by `max_string_bytes`.
+    let mut limits = ChainSpec::dev().limits;
+    limits.max_string_bytes = 8;
+    let capped = DecodeLimits::from_limits(&limits);
+    assert!(decode_exact::<Transaction>(&complain(8).encode(), &capped).is_ok());
+    assert!(matches!(
+        decode_exact::<Transaction>(&complain(9).encode(), &capped),
+        Err(DecodeError::LengthTooLarge { .. })
+    ));
+    assert_eq!(tx.kind.name(), "complain");
+}
+
+#[test]
+fn complaint_and_seller_stats_state_entries_roundtrip() {
+    use crate::state::{Complaint, SellerStats};
+    let key = StateKey::Complaint(Hash([1; 32]), 7);
+    let kb = key.encode();
+    assert_eq!(kb[0], 11);
+    assert_eq!(&kb[33..], &7u32.to_le_bytes());
+    assert_eq!(decode_exact::<StateKey>(&kb, &L).unwrap(), key);
+    let key = StateKey::SellerStats(Address([2; 32]));
+    assert_eq!(key.encode()[0], 12);
+    assert_eq!(key.encode().len(), 33);
+    let stats = StateValue::SellerStats(SellerStats {
+        listings: 1,
+        sales: 2,
+        refunded: 3,
+        cancelled: 4,
+        complaints: 5,
+    });
+    assert!(stats.matches_key(&key));
+    assert_eq!(stats.encode().len(), 1 + SellerStats::ENCODED_LEN);
+    assert_eq!(
+        decode_exact::<StateValue>(&stats.encode(), &L).unwrap(),
+        stats
+    );
+    let complaint = StateValue::Complaint(Complaint {
+        purchase: Hash([1; 32]),
+        record_index: 7,
+        listing: Hash([3; 32]),
+        record: Hash([4; 32]),
+        buyer: Address([5; 32]),
+        seller: Address([6; 32]),
+        reason: crate::ComplaintReason::KeyDoesNotOpen,
+        detail: "key".into(),
+        height: 99,
+    });
+    assert!(complaint.matches_key(&StateKey::Complaint(Hash([1; 32]), 7)));
+    assert_eq!(
+        decode_exact::<StateValue>(&complaint.encode(), &L).unwrap(),
+        complaint
+    );
+}
+
+#[test]
+fn spec_without_complaint_window_gets_the_default() {
+    let mut json: serde_json::Value =
+        serde_json::from_str(&ChainSpec::dev().to_json_pretty()).unwrap();
+    assert_eq!(
+        json["complaint_window"],
+        ChainSpec::DEFAULT_COMPLAINT_WINDOW
+    );
+    json.as_object_mut().unwrap().remove("complaint_window");
+    let old = ChainSpec::from_json(&json.to_string()).unwrap();
+    assert_eq!(old.complaint_window, ChainSpec::DEFAULT_COMPLAINT_WINDOW);
+    assert_eq!(old, ChainSpec::dev());
+    json["complaint_window"] = 5.into();
+    assert_eq!(
+        ChainSpec::from_json(&json.to_string())
+            .unwrap()
+            .complaint_window,
+        5
+    );
+}

@@ -9,8 +9,9 @@ use std::path::PathBuf;
 use infernet_crypto::seal::SealedBox;
 use infernet_crypto::{Address, Hash, Identity, ReplyPublicKey, Seed};
 use infernet_types::{
-    Amount, Attestation, AttestationEvidence, ChainSpec, Encode, Offer, ParentModel, Receipt,
-    SamplingParams, SignedTransaction, Transaction, TxKind, decode_exact, request_hash,
+    Amount, Attestation, AttestationEvidence, ChainSpec, ComplaintReason, Encode, Offer,
+    ParentModel, Receipt, SamplingParams, SignedTransaction, Transaction, TxKind, decode_exact,
+    request_hash,
 };
 use serde_json::{Value, json};
 
@@ -288,6 +289,20 @@ fn transactions() -> Vec<(Identity, Transaction)> {
         (
             identity(1),
             tx(&user, 6, 1_500, TxKind::RateJob { job, score: 5 }),
+        ),
+        (
+            identity(4),
+            tx(
+                &buyer,
+                1,
+                2_000,
+                TxKind::Complain {
+                    purchase,
+                    record_index: 1,
+                    reason: ComplaintReason::CommitmentMismatch,
+                    detail: "decrypted pair does not match the miner's commitment".into(),
+                },
+            ),
         ),
     ]
 }
