@@ -132,6 +132,11 @@ pub fn run(
         }
         for p in &paths {
             let engine = crate::cmd::load_engine(p)?;
+            let id = infernet_crypto::Hash(engine.model_id());
+            if engines.infos().any(|i| i.id == id) {
+                tracing::warn!(model = %id, path = %p.display(), "the same model was given twice; serving it once");
+                continue;
+            }
             let template = chat_template_of(p)?;
             let name = p
                 .file_stem()
