@@ -10,6 +10,14 @@
 //! new head (and every half second for the mempool), `SubmitJob`s addressed to this miner go
 //! to the bounded worker queue; each result is signed and submitted as a `PostResult` through
 //! the node's own mempool. Plaintexts never leave the worker threads.
+//!
+//! Flags: the miner's own, then every `infernet-node` flag, flattened from
+//! `infernet_node::cli::NodeArgs` (one definition, so the two binaries cannot drift); the
+//! miner mines unless `--no-mine`. Mining yields the CPU to inference: every queued or running
+//! job holds the producer's `MiningPause`, so a proof-of-work nonce search stops between
+//! batches until the queue is idle (dev-chain sealing is one hash and goes on, so results are
+//! still mined). When stderr is a terminal a one-line status shows the height, the peer count,
+//! the jobs served, tokens/s and the earnings.
 
 use std::path::PathBuf;
 use std::sync::Arc;
