@@ -989,7 +989,12 @@ mod tests {
 
     #[test]
     fn fast_attention_gives_the_portable_bits() {
-        let (hd, kvd, total) = (64, 128, 37);
+        for (hd, total) in [(64, 37), (64, 3), (32, 9), (128, 6), (24, 5)] {
+            check_attention(hd, 2 * hd, total);
+        }
+    }
+
+    fn check_attention(hd: usize, kvd: usize, total: usize) {
         let val = |i: usize, f: f32| round_f16(((i as f32) * f).sin());
         let q: Vec<f32> = (0..hd).map(|i| val(i, 0.37)).collect();
         let k: Vec<f32> = (0..total * kvd).map(|i| val(i, 0.11)).collect();
@@ -999,7 +1004,7 @@ mod tests {
             k: &k,
             v: &v,
             kvd,
-            off: 64,
+            off: hd,
             total,
             scale: 0.125,
         };

@@ -25,8 +25,8 @@
 //!
 //! Safety: the kernels are `#[target_feature]` functions; the only `unsafe` is the call
 //! into them, made after checking at run time that the CPU has every feature they are
-//! compiled for. Loads go through `pulp::cast` (plain value casts), so there are no raw
-//! pointers.
+//! compiled for. Loads are `_mm*_setr_*` of array elements (which the compiler turns
+//! into one vector load), so there are no raw pointers.
 
 use std::arch::x86_64::{
     __m128, __m128i, __m256, __m256i, _MM_FROUND_NO_EXC, _MM_FROUND_TO_NEAREST_INT, _mm_add_ps,
@@ -40,7 +40,10 @@ use std::arch::x86_64::{
     _mm256_sub_epi8,
 };
 
-use std::arch::x86_64::{_mm256_dpbusd_epi32, _mm256_setzero_si256};
+use std::arch::x86_64::{
+    _mm_setr_epi8, _mm_setr_ps, _mm256_dpbusd_epi32, _mm256_setr_epi8, _mm256_setr_ps,
+    _mm256_setzero_si256,
+};
 
 use half::f16;
 
@@ -117,10 +120,13 @@ fn quantize_avx2(x: &[f32], a: &mut QuantizedActs) {
     let sign_bit = _mm256_set1_ps(-0.0);
     let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
     for (b, (xs, qs)) in xb.iter().zip(qb.iter_mut()).enumerate().take(nb) {
-        let v: [__m256; 4] = std::array::from_fn(|k| {
-            let part: [f32; 8] = xs[k * 8..(k + 1) * 8].try_into().unwrap_or([0.0; 8]);
-            pulp::cast(part)
-        });
+        // Plain loops, not `array::from_fn`: its closure would not be inlined into
+        // this `#[target_feature]` function.
+        let (xc, _) = xs.as_chunks::<8>();
+        let mut v = [_mm256_setzero_ps(); 4];
+        for (vk, c) in v.iter_mut().zip(xc) {
+            *vk = _mm256_loadu8(c);
+        }
         let mut m = _mm256_andnot_ps(sign_bit, v[0]);
         for vk in &v[1..] {
             m = _mm256_max_ps(m, _mm256_andnot_ps(sign_bit, *vk));
@@ -132,11 +138,12 @@ fn quantize_avx2(x: &[f32], a: &mut QuantizedActs) {
         let d = amax / 127.0;
         let id = if amax != 0.0 { 127.0 / amax } else { 0.0 };
         let mul = _mm256_set1_ps(id);
-        let i: [__m256i; 4] = std::array::from_fn(|k| {
-            _mm256_cvtps_epi32(_mm256_round_ps::<
+        let mut i = [_mm256_setzero_si256(); 4];
+        for (ik, vk) in i.iter_mut().zip(v) {
+            *ik = _mm256_cvtps_epi32(_mm256_round_ps::<
                 { _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC },
-            >(_mm256_mul_ps(v[k], mul)))
-        });
+            >(_mm256_mul_ps(vk, mul)));
+        }
         let sum = _mm256_add_epi32(_mm256_add_epi32(i[0], i[1]), _mm256_add_epi32(i[2], i[3]));
         let lanes: [i32; 8] = pulp::cast(sum);
         let isum: i32 = lanes.iter().sum();
@@ -168,6 +175,178 @@ pub(super) fn attend(job: &Attend<'_>, scores: &mut [f32], out: &mut [f32]) -> b
 
 #[target_feature(enable = "avx2,fma")]
 fn attend_avx2(job: &Attend<'_>, scores: &mut [f32], out: &mut [f32]) {
+    match job.q.len() {
+        64 => attend_fixed::<8>(job, scores, out),
+        128 => attend_fixed::<16>(job, scores, out),
+        32 => attend_fixed::<4>(job, scores, out),
+        _ => attend_any(job, scores, out),
+    }
+}
+
+/// Sixteen bytes as a vector (the compiler merges the element reads into one load).
+#[target_feature(enable = "avx2,fma")]
+fn load_u8x16(a: &[u8; 16]) -> __m128i {
+    _mm_setr_epi8(
+        a[0] as i8,
+        a[1] as i8,
+        a[2] as i8,
+        a[3] as i8,
+        a[4] as i8,
+        a[5] as i8,
+        a[6] as i8,
+        a[7] as i8,
+        a[8] as i8,
+        a[9] as i8,
+        a[10] as i8,
+        a[11] as i8,
+        a[12] as i8,
+        a[13] as i8,
+        a[14] as i8,
+        a[15] as i8,
+    )
+}
+
+/// Thirty-two bytes as a vector.
+#[target_feature(enable = "avx2,fma")]
+fn load_u8x32(a: &[u8; 32]) -> __m256i {
+    _mm256_setr_epi8(
+        a[0] as i8,
+        a[1] as i8,
+        a[2] as i8,
+        a[3] as i8,
+        a[4] as i8,
+        a[5] as i8,
+        a[6] as i8,
+        a[7] as i8,
+        a[8] as i8,
+        a[9] as i8,
+        a[10] as i8,
+        a[11] as i8,
+        a[12] as i8,
+        a[13] as i8,
+        a[14] as i8,
+        a[15] as i8,
+        a[16] as i8,
+        a[17] as i8,
+        a[18] as i8,
+        a[19] as i8,
+        a[20] as i8,
+        a[21] as i8,
+        a[22] as i8,
+        a[23] as i8,
+        a[24] as i8,
+        a[25] as i8,
+        a[26] as i8,
+        a[27] as i8,
+        a[28] as i8,
+        a[29] as i8,
+        a[30] as i8,
+        a[31] as i8,
+    )
+}
+
+/// Thirty-two signed bytes as a vector.
+#[target_feature(enable = "avx2,fma")]
+fn load_i8x32(a: &[i8; 32]) -> __m256i {
+    _mm256_setr_epi8(
+        a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13],
+        a[14], a[15], a[16], a[17], a[18], a[19], a[20], a[21], a[22], a[23], a[24], a[25], a[26],
+        a[27], a[28], a[29], a[30], a[31],
+    )
+}
+
+/// Four `f32` as a vector.
+#[target_feature(enable = "avx2,fma")]
+fn load_f32x4(a: &[f32; 4]) -> __m128 {
+    _mm_setr_ps(a[0], a[1], a[2], a[3])
+}
+
+/// Eight `f32` lanes from an array (one unaligned load).
+#[target_feature(enable = "avx2,fma")]
+fn _mm256_loadu8(a: &[f32; 8]) -> __m256 {
+    _mm256_setr_ps(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7])
+}
+
+/// `((a0 + a4) + (a1 + a5)) + ((a2 + a6) + (a3 + a7))`, the portable `dot`'s order.
+#[target_feature(enable = "avx2,fma")]
+fn reduce_like_dot(acc: __m256) -> f32 {
+    let h = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps::<1>(acc));
+    let h = _mm_hadd_ps(h, h);
+    _mm_cvtss_f32(_mm_add_ss(h, _mm_movehdup_ps(h)))
+}
+
+/// [`attend_any`] for a head of `8 · NJ` values: the query and the output row stay in
+/// registers, and four positions' dot products run side by side (each position's own
+/// sum keeps its order, so the bits do not change).
+#[target_feature(enable = "avx2,fma")]
+fn attend_fixed<const NJ: usize>(job: &Attend<'_>, scores: &mut [f32], out: &mut [f32]) {
+    let hd = NJ * 8;
+    let (qc, _) = job.q.as_chunks::<8>();
+    let mut q = [_mm256_setzero_ps(); NJ];
+    for (qj, c) in q.iter_mut().zip(qc) {
+        *qj = _mm256_loadu8(c);
+    }
+    let (k, v, kvd, off) = (job.k, job.v, job.kvd, job.off);
+    let total = job.total;
+    let scores = &mut scores[..total];
+    let mut max = f32::NEG_INFINITY;
+    let mut p = 0;
+    while p + 4 <= total {
+        let row = |u: usize| -> &[[f32; 8]] {
+            let at = (p + u) * kvd + off;
+            k[at..at + hd].as_chunks::<8>().0
+        };
+        let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
+        let (mut a0, mut a1, mut a2, mut a3) = (
+            _mm256_setzero_ps(),
+            _mm256_setzero_ps(),
+            _mm256_setzero_ps(),
+            _mm256_setzero_ps(),
+        );
+        for j in 0..NJ {
+            a0 = _mm256_add_ps(a0, _mm256_mul_ps(q[j], _mm256_loadu8(&r0[j])));
+            a1 = _mm256_add_ps(a1, _mm256_mul_ps(q[j], _mm256_loadu8(&r1[j])));
+            a2 = _mm256_add_ps(a2, _mm256_mul_ps(q[j], _mm256_loadu8(&r2[j])));
+            a3 = _mm256_add_ps(a3, _mm256_mul_ps(q[j], _mm256_loadu8(&r3[j])));
+        }
+        for (u, acc) in [a0, a1, a2, a3].into_iter().enumerate() {
+            let sc = reduce_like_dot(acc) * job.scale;
+            scores[p + u] = sc;
+            max = max.max(sc);
+        }
+        p += 4;
+    }
+    while p < total {
+        let at = p * kvd + off;
+        let (row, _) = k[at..at + hd].as_chunks::<8>();
+        let mut acc = _mm256_setzero_ps();
+        for j in 0..NJ {
+            acc = _mm256_add_ps(acc, _mm256_mul_ps(q[j], _mm256_loadu8(&row[j])));
+        }
+        let sc = reduce_like_dot(acc) * job.scale;
+        scores[p] = sc;
+        max = max.max(sc);
+        p += 1;
+    }
+    let inv = 1.0 / softmax_numerators(scores, max);
+    let mut o = [_mm256_setzero_ps(); NJ];
+    for (p, &e) in scores.iter().enumerate() {
+        let w = _mm256_set1_ps(e * inv);
+        let at = p * kvd + off;
+        let (row, _) = v[at..at + hd].as_chunks::<8>();
+        for j in 0..NJ {
+            o[j] = _mm256_add_ps(o[j], _mm256_mul_ps(w, _mm256_loadu8(&row[j])));
+        }
+    }
+    for (dst, src) in out.chunks_exact_mut(8).zip(o.iter()) {
+        let a: [f32; 8] = pulp::cast(*src);
+        dst.copy_from_slice(&a);
+    }
+}
+
+/// Any head width that is a multiple of 8.
+#[target_feature(enable = "avx2,fma")]
+fn attend_any(job: &Attend<'_>, scores: &mut [f32], out: &mut [f32]) {
     let hd = job.q.len();
     let (q, _) = job.q.as_chunks::<8>();
     let lanes = |s: &[f32]| -> __m256 {
@@ -219,9 +398,15 @@ const K_Q8_0: u8 = 2;
 /// `vpdpbusd`; the same integers either way, since `vpmaddubsw` cannot saturate on
 /// these operands: |pair sum| ≤ 2 · 128 · 127).
 macro_rules! matrix_kernels {
-    ($module:ident, $features:literal, $tt:literal, $mul_sum:expr) => {
+    ($module:ident, $features:literal, $tt:literal, |$u:ident, $s:ident, $ones:ident| $mul_sum:expr) => {
         mod $module {
             use super::*;
+
+            /// Eight `i32` sums of `u8 × i8` products of `u` and `s`.
+            #[target_feature(enable = $features)]
+            fn mul_sum($u: __m256i, $s: __m256i, $ones: __m256i) -> __m256i {
+                $mul_sum
+            }
 
             const TT: usize = $tt;
 
@@ -283,8 +468,8 @@ macro_rules! matrix_kernels {
             /// Unpacks 16 bytes of 4-bit weights into 32 bytes: low nibbles (elements 0..16) in
             /// the lower half, high nibbles (elements 16..32) in the upper half.
             #[target_feature(enable = $features)]
-            fn unpack_nibbles(q: [u8; 16]) -> __m256i {
-                let v: __m128i = pulp::cast(q);
+            fn unpack_nibbles(q: &[u8; 16]) -> __m256i {
+                let v = load_u8x16(q);
                 let mask = _mm_set1_epi8(0x0f);
                 let lo = _mm_and_si128(v, mask);
                 let hi = _mm_and_si128(_mm_srli_epi16::<4>(v), mask);
@@ -324,22 +509,23 @@ macro_rules! matrix_kernels {
                     std::array::from_fn(|t| if K == K_Q4_1 { &xs[t].s[..nb] } else { &[] });
                 let eight = _mm256_set1_epi8(8);
                 let ones = _mm256_set1_epi16(1);
-                let mul_sum = |u: __m256i, s: __m256i| -> __m256i { $mul_sum(u, s, ones) };
                 let mut acc = [[_mm256_setzero_ps(); GROUP]; T];
                 let mut mins = [_mm_setzero_ps(); T];
                 for b in 0..nb {
-                    let xv: [__m256i; T] = std::array::from_fn(|t| pulp::cast(xq[t][b]));
-                    let dx: [__m256; T] = std::array::from_fn(|t| _mm256_set1_ps(xd[t][b]));
+                    // Plain loops, not `array::from_fn`: its closure would not be
+                    // inlined into this `#[target_feature]` function.
+                    let mut xv = [_mm256_setzero_si256(); T];
+                    let mut dx = [_mm256_setzero_ps(); T];
+                    for t in 0..T {
+                        xv[t] = load_i8x32(&xq[t][b]);
+                        dx[t] = _mm256_set1_ps(xd[t][b]);
+                    }
                     let blk = &wq[b * GROUP * qb..(b + 1) * GROUP * qb];
                     for i in 0..GROUP {
                         let wv = if K == K_Q8_0 {
-                            let q: [u8; 32] =
-                                blk[i * 32..(i + 1) * 32].try_into().unwrap_or([0; 32]);
-                            pulp::cast(q)
+                            load_u8x32(&blk.as_chunks::<32>().0[i])
                         } else {
-                            let q: [u8; 16] =
-                                blk[i * 16..(i + 1) * 16].try_into().unwrap_or([0; 16]);
-                            let u = unpack_nibbles(q);
+                            let u = unpack_nibbles(&blk.as_chunks::<16>().0[i]);
                             if K == K_Q4_0 {
                                 _mm256_sub_epi8(u, eight)
                             } else {
@@ -359,13 +545,13 @@ macro_rules! matrix_kernels {
                             } else {
                                 _mm256_sign_epi8(xv[t], wv)
                             };
-                            let p = mul_sum(uw, sx);
+                            let p = mul_sum(uw, sx, ones);
                             let scale = _mm256_mul_ps(dw, dx[t]);
                             acc[t][i] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(p), acc[t][i]);
                         }
                     }
                     if K == K_Q4_1 {
-                        let m: __m128 = pulp::cast(wm[b]);
+                        let m = load_f32x4(&wm[b]);
                         for t in 0..T {
                             mins[t] = _mm_fmadd_ps(m, _mm_set1_ps(xsum[t][b]), mins[t]);
                         }
