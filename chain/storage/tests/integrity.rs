@@ -152,6 +152,58 @@ fn main_index_disagreeing_with_the_tip_is_refused() {
 }
 
 #[test]
+fn record_history_above_the_tip_is_refused() {
+    let err = tampered(|db| {
+        let mut key = 4u64.to_be_bytes().to_vec();
+        key.extend_from_slice(&[0u8; 4]);
+        key.extend_from_slice(&[7u8; 32]);
+        db.put_cf(db.cf_handle("history_by_height").unwrap(), key, [])
+            .unwrap();
+    });
+    assert!(
+        matches!(
+            err,
+            StorageError::Inconsistent(Inconsistency::HistoryAboveTip(4))
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_schema_1_store_is_refused_with_its_version() {
+    // A store written before the record history index: no history column families and
+    // schema version 1. It must be refused by version, not by a rocksdb error.
+    let dir = tempfile::tempdir().unwrap();
+    let chain = Chain::new();
+    let store = init(dir.path(), &chain);
+    let path = store.path().to_path_buf();
+    drop(store);
+    {
+        let mut db = raw(&path);
+        db.drop_cf("record_history").unwrap();
+        db.drop_cf("history_by_height").unwrap();
+        db.put_cf(
+            db.cf_handle("meta").unwrap(),
+            b"schema_version",
+            1u32.to_le_bytes(),
+        )
+        .unwrap();
+    }
+    let err = Store::open(&path).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StorageError::SchemaVersion {
+                found: 1,
+                expected: 2
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("resync"), "{err}");
+}
+
+#[test]
 fn schema_version_and_missing_body_are_refused() {
     let err = tampered(|db| {
         db.put_cf(
