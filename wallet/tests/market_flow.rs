@@ -513,9 +513,64 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
         bob,
         records,
         ..
-    } = setup(&PROMPTS[..2], false).await;
+    } = setup(&PROMPTS, false).await;
     let d = dir.path();
-    let (r0, r1) = (records[0].to_hex(), records[1].to_hex());
+    let (r0, r1, r2) = (
+        records[0].to_hex(),
+        records[1].to_hex(),
+        records[2].to_hex(),
+    );
+
+    // 0. Carol buys r2 and Alice never delivers: the refund (3.) comes at the deadline while
+    //    1. and 2. run. Carol sends nothing else, so her balance tells the refund exactly.
+    let carol = dev_accounts()[3].identity();
+    json_ok(
+        wallet(
+            d,
+            &daemon.rpc,
+            "carol",
+            &["key", "import", "carol", "--dev-account", "3"],
+        )
+        .output()
+        .unwrap(),
+    );
+    let l = json_ok(
+        wallet(
+            d,
+            &daemon.rpc,
+            "alice",
+            &["market", "list", &r2, "--price", "5000base"],
+        )
+        .output()
+        .unwrap(),
+    );
+    let unserved = l["listing_id"].as_str().unwrap().to_owned();
+    wait_mined(&client, hash_of(&l["listing_id"])).await;
+    let c0 = balance(&client, &carol.address()).await;
+    let bought = json_ok(
+        wallet(
+            d,
+            &daemon.rpc,
+            "carol",
+            &["market", "buy", &unserved, "--wait"],
+        )
+        .output()
+        .unwrap(),
+    );
+    let deadline = bought["deadline"].as_u64().unwrap();
+    let carol_purchase = hash_of(&bought["purchase_id"]);
+    let buy_fee = client
+        .tx_get(carol_purchase)
+        .await
+        .unwrap()
+        .unwrap()
+        .tx
+        .fee
+        .0;
+    assert_eq!(
+        c0 - balance(&client, &carol.address()).await,
+        5_000 + buy_fee
+    );
 
     // 1. A dishonest seller delivers a well-formed box holding a random key.
     let l = json_ok(
@@ -646,6 +701,51 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
     .output()
     .unwrap();
     assert!(!again.status.success(), "a record is complained about once");
+    // Only the buyer complains.
+    let out = wallet(
+        d,
+        &daemon.rpc,
+        "alice",
+        &[
+            "market",
+            "complain",
+            first["purchase_id"].as_str().unwrap(),
+            "0",
+            "--reason",
+            "other",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stdout);
+    assert!(err.contains("only its buyer can complain"), "{err}");
+    // Bob's decrypt and export of the record fail verification too; nothing is exported.
+    let out = wallet(d, &daemon.rpc, "bob", &["records", "decrypt", &r0])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let dec: Value = serde_json::Deserializer::from_slice(&out.stdout)
+        .into_iter::<Value>()
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!(dec["verified"], false, "{dec}");
+    assert_eq!(dec["failed_check"], "payload");
+    assert!(dec["prompt"].is_null());
+    let jsonl = d.join("bad.jsonl");
+    let out = wallet(
+        d,
+        &daemon.rpc,
+        "bob",
+        &["records", "export", &r0, "--out", jsonl.to_str().unwrap()],
+    )
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("none of the 1 records passed"), "{text}");
+    assert!(!jsonl.exists());
 
     // 2. A listing that lapses cannot be bought and moves nothing.
     let tip = client.chain_get_tip().await.unwrap().height;
@@ -681,43 +781,16 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
     assert_eq!(balance(&client, &bob.address()).await, b0);
     assert_eq!(balance(&client, &alice.address()).await, a0);
 
-    // 3. The record is free again; a purchase nobody delivers is refunded at its deadline.
-    let l = json_ok(
-        wallet(
-            d,
-            &daemon.rpc,
-            "alice",
-            &["market", "list", &r1, "--price", "5000base"],
-        )
-        .output()
-        .unwrap(),
-    );
-    let listing = l["listing_id"].as_str().unwrap().to_owned();
-    wait_mined(&client, hash_of(&l["listing_id"])).await;
-    let b0 = balance(&client, &bob.address()).await;
-    let bought = json_ok(
-        wallet(
-            d,
-            &daemon.rpc,
-            "bob",
-            &["market", "buy", &listing, "--wait"],
-        )
-        .output()
-        .unwrap(),
-    );
-    let deadline = bought["deadline"].as_u64().unwrap();
-    let buy_fee = client
-        .tx_get(hash_of(&bought["purchase_id"]))
-        .await
-        .unwrap()
-        .unwrap()
-        .tx
-        .fee
-        .0;
-    assert_eq!(b0 - balance(&client, &bob.address()).await, 5_000 + buy_fee);
+    // 3. The purchase nobody delivered is refunded at its deadline; the listing reopens.
     // The deadline is the last height the seller may deliver at; the refund follows it.
     wait_height(&client, deadline + 1).await;
-    assert_eq!(b0 - balance(&client, &bob.address()).await, buy_fee);
+    assert_eq!(c0 - balance(&client, &carol.address()).await, buy_fee);
+    let p = client
+        .state_get_purchase(carol_purchase)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(p.refunded_at.is_some() && p.delivered_at.is_none(), "{p:?}");
     let open = json_ok(
         wallet(d, &daemon.rpc, "bob", &["market", "listings"])
             .output()
@@ -727,7 +800,9 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
         open.as_array()
             .unwrap()
             .iter()
-            .any(|l| l["listing_id"] == listing.as_str()),
+            .any(|l| l["listing_id"] == unserved.as_str()),
         "the refunded listing is open again: {open}"
     );
+    let hist = &open.as_array().unwrap()[0]["seller_history"];
+    assert_eq!(hist["refunded"], 1, "{open}");
 }
