@@ -71,7 +71,8 @@ pub struct DaemonArgs {
     /// Most output tokens per job.
     #[arg(long, value_name = "N", default_value_t = 512)]
     max_output_tokens: u32,
-    /// Compute threads for inference (default: one per core).
+    /// Compute threads for inference (default: one per core); jobs are served one at a time,
+    /// each on all of them.
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
     /// Miner key file (created on first run, encrypted; default: `<data dir>/miner-key.json`).
