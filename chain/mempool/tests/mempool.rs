@@ -290,3 +290,29 @@ fn rejected_by_block_builder_are_removed_with_successors() {
     assert_eq!(removed, vec![a0.txid(), a1.txid()]);
     assert!(pool.is_empty());
 }
+
+#[test]
+fn complain_is_judged_by_consensus_and_costs_only_its_fee() {
+    let env = Env::new();
+    let mut pool = env.mempool(MempoolConfig::default());
+    let mut tx = Transaction {
+        sender: env.accounts[0].address,
+        nonce: 0,
+        fee: Amount(0),
+        kind: TxKind::Complain {
+            purchase: Hash([3; 32]),
+            record_index: 0,
+            reason: infernet_types::ComplaintReason::Other,
+            detail: "no such purchase".into(),
+        },
+    };
+    tx.fee = Amount(tx.signed_len() as u64 * env.spec.min_fee_per_byte.0);
+    let stx = tx.sign(&env.accounts[0].identity(), env.spec.chain_id);
+    assert_eq!(infernet_mempool::upfront_debit(&stx), stx.tx.fee);
+    // The purchase does not exist: consensus rule R-094 refuses it at admission.
+    assert!(matches!(
+        pool.insert(stx, &env.state),
+        Err(MempoolError::Invalid(TxError::PurchaseNotDelivered { .. }))
+    ));
+    assert!(pool.is_empty());
+}
