@@ -161,7 +161,7 @@ pub fn arb_parent() -> impl Strategy<Value = ParentModel> {
     (arb_hash(), any::<u16>()).prop_map(|(model, share_bps)| ParentModel { model, share_bps })
 }
 
-/// Any transaction kind (all thirteen).
+/// Any transaction kind (all fourteen).
 pub fn arb_tx_kind() -> impl Strategy<Value = TxKind> {
     prop_oneof![
         (arb_address(), arb_amount()).prop_map(|(to, amount)| TxKind::Transfer { to, amount }),
