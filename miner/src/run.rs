@@ -240,6 +240,8 @@ async fn daemon(
     engines: EngineSet,
     serve: bool,
 ) -> anyhow::Result<()> {
+    // Listen before anything slow starts, so a stop request is never the default kill.
+    let mut shutdown = Shutdown::listen()?;
     let mut config = config;
     let spec = config.spec.clone();
     let dev = config.dev;
@@ -275,74 +277,19 @@ async fn daemon(
         .collect();
 
     if serve && !offers.is_empty() {
-        let needed = spec
-            .min_miner_bond
-            .checked_add(Amount(10 * BASE_UNITS_PER_INF))?;
-        if dev && account_of(&chain, &me.address())?.0 < needed {
-            let funder = dev_accounts()
-                .into_iter()
-                .next()
-                .context("the dev chain has no dev account")?
-                .identity();
-            let amount = needed.checked_add(Amount(1_000 * BASE_UNITS_PER_INF))?;
-            submit(
-                &chain,
-                &funder,
-                TxKind::Transfer {
-                    to: me.address(),
-                    amount,
-                },
-            )?;
-            wait_until(&chain, "the miner's funding", |c| {
-                Ok(account_of(c, &me.address())?.0 >= needed)
-            })
-            .await?;
-        }
-        for info in engines.infos() {
-            if chain.store().get(&StateKey::Model(info.id))?.is_none() {
-                submit(&chain, &me, info.register_kind(0))?;
-                tracing::info!(model = %info.id, "RegisterModel sent");
+        // A signal during funding or registration stops the daemon cleanly too.
+        let registered = tokio::select! {
+            r = fund_and_register(&args, &node, &chain, &me, &engines, &offers) => Some(r),
+            _ = shutdown.recv() => None,
+        };
+        match registered {
+            Some(r) => r?,
+            None => {
+                tracing::info!("shutting down before the registration finished");
+                node.shutdown().await;
+                return Ok(());
             }
         }
-        // The mempool judges the registration against the tip: the models must be mined first.
-        let ids: Vec<_> = engines.infos().map(|i| i.id).collect();
-        wait_until(&chain, "the model registrations", |c| {
-            for id in &ids {
-                if c.store().get(&StateKey::Model(*id))?.is_none() {
-                    return Ok(false);
-                }
-            }
-            Ok(true)
-        })
-        .await?;
-        let serving = me.reply_secret().public_key();
-        let ids: Vec<_> = offers.iter().map(|o| o.model).collect();
-        let registration = Registration {
-            serving_key: serving,
-            offers: offers.clone(),
-            p2p_addr: node
-                .p2p_addrs()
-                .first()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
-            attestation: args.attestation.registration(&serving, &ids),
-        };
-        let current = match chain.store().get(&StateKey::Miner(me.address()))? {
-            Some(StateValue::Miner(m)) => Some(m),
-            _ => None,
-        };
-        if let Some(kind) = registration.kind_for(current.as_ref(), spec.min_miner_bond) {
-            submit(&chain, &me, kind)?;
-            tracing::info!("miner registration sent");
-            wait_until(&chain, "the miner registration", |c| {
-                Ok(match c.store().get(&StateKey::Miner(me.address()))? {
-                    Some(StateValue::Miner(m)) => registration.is_current(&m),
-                    _ => false,
-                })
-            })
-            .await?;
-        }
-        tracing::info!(miner = %me.address().to_bech32(), "registered");
     }
 
     print_start(&node, &spec, &me, dev);
@@ -394,11 +341,9 @@ async fn daemon(
     let start_balance = account_of(&chain, &me.address())?.0;
     let started = Instant::now();
     let status = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let signal = wait_for_signal();
-    tokio::pin!(signal);
     loop {
         tokio::select! {
-            r = &mut signal => { r?; break; }
+            _ = shutdown.recv() => break,
             head = heads.recv() => {
                 if let (Ok(h), Some((queue, tip))) = (head, &queue) {
                     tip.store(h.height, Ordering::Release);
@@ -433,6 +378,89 @@ async fn daemon(
     tracing::info!("shutting down");
     drop(queue);
     node.shutdown().await;
+    Ok(())
+}
+
+/// On a dev chain, funds the miner from dev account 0; registers the served models the chain
+/// does not know, then the miner (or updates a stale registration), waiting for each to be mined.
+async fn fund_and_register(
+    args: &DaemonArgs,
+    node: &NodeHandle,
+    chain: &Chain,
+    me: &Identity,
+    engines: &EngineSet,
+    offers: &[Offer],
+) -> anyhow::Result<()> {
+    let spec = chain.spec().clone();
+    let dev = spec.dev;
+    let needed = spec
+        .min_miner_bond
+        .checked_add(Amount(10 * BASE_UNITS_PER_INF))?;
+    if dev && account_of(chain, &me.address())?.0 < needed {
+        let funder = dev_accounts()
+            .into_iter()
+            .next()
+            .context("the dev chain has no dev account")?
+            .identity();
+        let amount = needed.checked_add(Amount(1_000 * BASE_UNITS_PER_INF))?;
+        submit(
+            chain,
+            &funder,
+            TxKind::Transfer {
+                to: me.address(),
+                amount,
+            },
+        )?;
+        wait_until(chain, "the miner's funding", |c| {
+            Ok(account_of(c, &me.address())?.0 >= needed)
+        })
+        .await?;
+    }
+    for info in engines.infos() {
+        if chain.store().get(&StateKey::Model(info.id))?.is_none() {
+            submit(chain, me, info.register_kind(0))?;
+            tracing::info!(model = %info.id, "RegisterModel sent");
+        }
+    }
+    // The mempool judges the registration against the tip: the models must be mined first.
+    let ids: Vec<_> = engines.infos().map(|i| i.id).collect();
+    wait_until(chain, "the model registrations", |c| {
+        for id in &ids {
+            if c.store().get(&StateKey::Model(*id))?.is_none() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    })
+    .await?;
+    let serving = me.reply_secret().public_key();
+    let ids: Vec<_> = offers.iter().map(|o| o.model).collect();
+    let registration = Registration {
+        serving_key: serving,
+        offers: offers.to_vec(),
+        p2p_addr: node
+            .p2p_addrs()
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        attestation: args.attestation.registration(&serving, &ids),
+    };
+    let current = match chain.store().get(&StateKey::Miner(me.address()))? {
+        Some(StateValue::Miner(m)) => Some(m),
+        _ => None,
+    };
+    if let Some(kind) = registration.kind_for(current.as_ref(), spec.min_miner_bond) {
+        submit(chain, me, kind)?;
+        tracing::info!("miner registration sent");
+        wait_until(chain, "the miner registration", |c| {
+            Ok(match c.store().get(&StateKey::Miner(me.address()))? {
+                Some(StateValue::Miner(m)) => registration.is_current(&m),
+                _ => false,
+            })
+        })
+        .await?;
+    }
+    tracing::info!(miner = %me.address().to_bech32(), "registered");
     Ok(())
 }
 
@@ -563,19 +591,36 @@ fn print_start(node: &NodeHandle, spec: &infernet_types::ChainSpec, me: &Identit
         println!("  export INFERNET_RPC={rpc}");
         println!("  infernet-wallet key import alice --dev-account 0");
         println!("  infernet-wallet --key alice balance");
-        println!("  infernet-wallet --key alice prompt \"What is the capital of France?\"");
+        println!(
+            "  infernet-wallet --key alice prompt \"Explain what a blockchain is in one sentence.\""
+        );
     }
 }
 
-async fn wait_for_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
-    let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+/// SIGTERM and SIGINT, listened for from the moment it is made: a signal that arrives while
+/// the daemon is still starting is kept until [`Shutdown::recv`] reads it, instead of killing
+/// the process mid-start.
+struct Shutdown {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Shutdown {
+    fn listen() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            term: signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?,
+            int: signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?,
+        })
     }
-    Ok(())
+
+    /// Waits for either signal.
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 //! stopped miner expires and is refunded in full; tampered results are refused by the
 //! daemon's node with the rule they break; a canary prompt sent through the wallet never
 //! reaches the daemon's store, files or logs, the wallet's files or any RPC response; and a
-//! two-turn `chat` is served as one conversation.
+//! two-turn `chat` is served as one conversation. A stop request while the daemon is still
+//! registering ends it cleanly, and its store opens again.
 //!
 //! The wallet binary comes from the same target directory (`cargo build -p infernet-wallet`).
 
@@ -127,6 +128,25 @@ fn a_job_to_a_stopped_miner_expires_and_is_refunded_in_full() {
             .call("state_getRecord", json!([hex::encode(job_id.0)]))
             .is_null()
     );
+}
+
+#[test]
+fn a_stop_request_while_the_daemon_registers_exits_cleanly_and_keeps_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, id) = tiny_model(dir.path());
+    let (key, pw, miner) = miner_key(dir.path());
+    let mut spec = DaemonSpec::new(dir.path());
+    spec.models = vec![model];
+    spec.key = Some((key, pw));
+
+    // The RPC answers as soon as the node is up; funding and the two registrations still
+    // need three blocks. SIGTERM now must stop the daemon with success, not kill it.
+    let d = spec.start("early");
+    d.stop();
+    // The same data dir opens again and the registration completes.
+    let mut d = spec.start("again");
+    d.wait_registered(&miner.address(), &id);
+    d.stop();
 }
 
 /// A job built and sealed here as the wallet builds it.

@@ -1,8 +1,10 @@
 //! `infernet-wallet`: the command-line wallet, talking JSON-RPC to an Infernet node.
 //!
 //! Commands: `key` (new/import/list/show), `balance`, `send`, `tx`, `models`, `miners`,
-//! `prompt`, `chat`, `records` (list/show/decrypt/transfer/export), `explore` and
-//! `completions`. Every command takes `--json` for scripts. The library (`infernet_wallet`)
+//! `prompt`, `chat`, `records` (list/show/decrypt/transfer/export; decrypt and export check
+//! provenance), `explore` (tip/block/tx/miner/model/record/listing), `market` (see
+//! `src/market/cli.rs`) and `completions`. Every command takes `--json` for scripts; the fee
+//! rate is the node's (`chain_getInfo.min_fee_per_byte`). The library (`infernet_wallet`)
 //! does the keys, sealing and decryption; this file parses flags, calls the node and prints.
 
 use std::io::{BufRead, IsTerminal, Write};

@@ -210,6 +210,21 @@ fn accounts_transactions_and_explorer_on_a_dev_node() {
     let tip = env.json(&["explore", "tip"]);
     assert_eq!(tip["chain_id"], 1337);
     assert!(tip["tip"]["height"].as_u64().unwrap() >= height);
+    // The fee rate comes from the node (dev spec: 10 base units per byte); `--verbose` would
+    // say if the wallet had to fall back to its built-in spec.
+    assert_eq!(tip["min_fee_per_byte"], "10");
+    let out = env.run(&[
+        "--verbose",
+        "--json",
+        "--key",
+        "alice",
+        "send",
+        "bob",
+        "1base",
+    ]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("no min_fee_per_byte"), "{stderr}");
     let human = env.run(&["explore", "tx", txid]);
     assert!(String::from_utf8_lossy(&human.stdout).contains("transfer 1.5 INF"));
 
