@@ -110,7 +110,8 @@ fn a_job_to_a_stopped_miner_expires_and_is_refunded_in_full() {
     let job = d.rpc.job(&job_id);
     assert_eq!(job["status"], "expired", "{job}");
     assert_eq!(job["expiry"].as_u64(), Some(refund_height));
-    assert!(job["result"].is_null(), "{job}");
+    assert!(job["record"].is_null(), "{job}");
+    assert_eq!(job["settled_at"].as_u64(), Some(refund_height), "{job}");
     let fee = amount(&d.rpc.tx(&job_id)["fee"]);
     assert!(fee > 0);
     assert_eq!(

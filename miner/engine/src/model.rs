@@ -112,7 +112,8 @@ pub enum Backend {
     Cpu,
     /// The first GPU wgpu finds (Vulkan, Metal or DX12; feature `wgpu`).
     Wgpu,
-    /// CUDA device 0 (feature `cuda`).
+    /// CUDA device 0 (feature `cuda`; building it downloads LLVM from GitHub, see
+    /// `Cargo.toml`).
     Cuda,
 }
 
