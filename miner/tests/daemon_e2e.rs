@@ -6,13 +6,11 @@
 //! rocksdb value read back through rocksdb, and every file's raw bytes), the captured logs
 //! and every RPC response are scanned for it — raw, hex and base64: zero hits.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+mod support;
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use infernet_crypto::{Hash, RecordKey, ReplyPublicKey, seal};
 use infernet_types::sealing::{
     prompt_aad, prompt_info, record_key_aad, record_key_info, record_payload_aad,
@@ -22,6 +20,9 @@ use infernet_types::{
     decode_exact, dev_accounts,
 };
 use serde_json::{Value, json};
+use support::{
+    Rpc, amount, count_hits, files_under, free_port, h256, needles, rocksdb_dump, wait_for,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_infernet-miner");
 
@@ -33,148 +34,6 @@ impl Drop for Daemon {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-/// A minimal JSON-RPC client over HTTP/1.1 that keeps every response body for the scan.
-struct Rpc {
-    addr: String,
-    responses: Vec<String>,
-}
-
-impl Rpc {
-    /// One call; `Err` when the node is unreachable or answers with an error.
-    fn request(&mut self, method: &str, params: &Value) -> Result<Value, String> {
-        let body =
-            json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
-        let mut s = TcpStream::connect(&self.addr).map_err(|e| e.to_string())?;
-        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        write!(
-            s,
-            "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
-            self.addr,
-            body.len(),
-            body
-        )
-        .map_err(|e| e.to_string())?;
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).map_err(|e| e.to_string())?;
-        let body = resp.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
-        self.responses.push(resp);
-        let v: Value = serde_json::from_str(&body)
-            .map_err(|e| format!("bad response to {method}: {e}: {body}"))?;
-        match v.get("error") {
-            Some(err) => Err(format!("{method} failed: {err}")),
-            None => Ok(v["result"].clone()),
-        }
-    }
-
-    fn call(&mut self, method: &str, params: Value) -> Value {
-        self.request(method, &params).unwrap()
-    }
-
-    fn try_call(&mut self, method: &str, params: Value) -> Option<Value> {
-        self.request(method, &params).ok()
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-fn h256(v: &Value) -> [u8; 32] {
-    hex::decode(v.as_str().unwrap())
-        .unwrap()
-        .try_into()
-        .unwrap()
-}
-
-fn amount(v: &Value) -> u64 {
-    v.as_str()
-        .map_or_else(|| v.as_u64().unwrap(), |s| s.parse().unwrap())
-}
-
-/// Every encoding of `canary` the scan looks for: raw, hex, and base64 at each of the three
-/// alignments (with the edge characters, which depend on neighbours, trimmed).
-fn needles(canary: &str) -> Vec<Vec<u8>> {
-    let mut out = vec![canary.as_bytes().to_vec(), hex::encode(canary).into_bytes()];
-    for pad in 0..3 {
-        let mut bytes = vec![0u8; pad];
-        bytes.extend_from_slice(canary.as_bytes());
-        let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
-        let skip = if pad == 0 { 0 } else { 4 };
-        out.push(b64.as_bytes()[skip..b64.len() - 4].to_vec());
-    }
-    out
-}
-
-fn count_hits(hay: &[u8], needles: &[Vec<u8>]) -> usize {
-    needles
-        .iter()
-        .map(|n| hay.windows(n.len()).filter(|w| w == &n.as_slice()).count())
-        .sum()
-}
-
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            files_under(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
-
-/// Every key and value of every column family of every rocksdb database under `dir`.
-fn rocksdb_values(dir: &Path) -> (usize, Vec<u8>) {
-    let mut files = Vec::new();
-    files_under(dir, &mut files);
-    let mut dbs: Vec<PathBuf> = files
-        .iter()
-        .filter(|p| p.file_name().is_some_and(|n| n == "CURRENT"))
-        .filter_map(|p| p.parent().map(Path::to_path_buf))
-        .collect();
-    dbs.dedup();
-    assert!(
-        !dbs.is_empty(),
-        "no rocksdb database under {}",
-        dir.display()
-    );
-    let mut all = Vec::new();
-    let mut n = 0;
-    for db_path in dbs {
-        let cfs = rocksdb::DB::list_cf(&rocksdb::Options::default(), &db_path).unwrap();
-        let db =
-            rocksdb::DB::open_cf_for_read_only(&rocksdb::Options::default(), &db_path, &cfs, false)
-                .unwrap();
-        for cf in &cfs {
-            let handle = db.cf_handle(cf).unwrap();
-            for item in db.iterator_cf(handle, rocksdb::IteratorMode::Start) {
-                let (k, v) = item.unwrap();
-                all.extend_from_slice(&k);
-                all.push(0);
-                all.extend_from_slice(&v);
-                all.push(0);
-                n += 1;
-            }
-        }
-    }
-    (n, all)
 }
 
 #[test]
@@ -223,10 +82,7 @@ fn daemon_serves_a_sealed_job_and_the_canary_never_leaks() {
         .spawn()
         .unwrap();
     let mut daemon = Daemon(child);
-    let mut rpc = Rpc {
-        addr: format!("127.0.0.1:{port}"),
-        responses: Vec::new(),
-    };
+    let mut rpc = Rpc::new(format!("127.0.0.1:{port}"));
 
     // The daemon registers its model and itself.
     let miner = wait_for("the miner registration", 180, || {
@@ -404,16 +260,14 @@ fn daemon_serves_a_sealed_job_and_the_canary_never_leaks() {
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     wait_for("the daemon to stop", 30, || daemon.0.try_wait().unwrap());
     let needles = needles(&canary);
-    let (values, db_bytes) = rocksdb_values(&data);
+    let (values, db_bytes) = rocksdb_dump(&data);
     assert!(values > 10, "the scan read the store ({values} values)");
     assert_eq!(
         count_hits(&db_bytes, &needles),
         0,
         "canary in a rocksdb value"
     );
-    let mut files = Vec::new();
-    files_under(&data, &mut files);
-    for f in &files {
+    for f in &files_under(&data) {
         let bytes = std::fs::read(f).unwrap();
         assert_eq!(count_hits(&bytes, &needles), 0, "canary in {}", f.display());
     }

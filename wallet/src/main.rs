@@ -30,7 +30,7 @@ use infernet_wallet::market::provenance::{self, Check};
 use infernet_wallet::{WalletError, ranking, tx};
 use serde_json::{Value, json};
 
-const AMOUNT_HELP: &str = "Amounts: INF with up to nine decimals (`1.5`, `1.5inf`) or base units with an explicit unit (`1500000000base`); 1 INF = 10^9 base units. --json output gives amounts in base units (decimal strings) next to INF.";
+pub(crate) const AMOUNT_HELP: &str = "Amounts: INF with up to nine decimals (`1.5`, `1.5inf`) or base units with an explicit unit (`1500000000base`); 1 INF = 10^9 base units. --json output gives amounts in base units (decimal strings) next to INF.";
 
 /// Infernet wallet: keys, private prompts, records and an explorer, over a node's JSON-RPC.
 #[derive(Parser, Debug)]

@@ -9,8 +9,8 @@ use clap::Args;
 use infernet_engine::generate::GenerationParams;
 use infernet_engine::model::Backend;
 
-use super::infer::{load_engine_on, parse_backend};
-use super::set_threads;
+use super::infer::parse_backend;
+use super::{load_engine_on, set_threads};
 
 /// Text the benchmark prompt is cut from (repeated as needed).
 const BENCH_TEXT: &str = "The history of computing is a story of people who wanted to calculate faster \

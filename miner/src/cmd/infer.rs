@@ -8,38 +8,15 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
 use clap::Args;
-use infernet_engine::engine::Engine;
 use infernet_engine::generate::GenerationParams;
-use infernet_engine::model::{Backend, ModelOptions};
+use infernet_engine::model::Backend;
 use infernet_engine::sampler::SamplingParams;
 
-use super::{byte_bar, set_threads};
+use super::{load_engine_on, set_threads};
 
 /// Parses `--backend` (`cpu`, `wgpu`, `cuda`).
 pub(super) fn parse_backend(s: &str) -> Result<Backend, String> {
     s.parse::<Backend>().map_err(|e| e.to_string())
-}
-
-/// Loads (and hashes) a model with a progress bar onto `backend`'s device. The GPU
-/// backends exist only in builds with the `wgpu` / `cuda` features.
-pub(super) fn load_engine_on(path: &std::path::Path, backend: Backend) -> anyhow::Result<Engine> {
-    let size = std::fs::metadata(path)
-        .with_context(|| {
-            format!(
-                "model file {} (run `infernet-miner model fetch`?)",
-                path.display()
-            )
-        })?
-        .len();
-    let options = ModelOptions {
-        device: Some(backend.device()?),
-        ..ModelOptions::default()
-    };
-    let bar = byte_bar(size, "loading");
-    let engine = Engine::load(path, &options, &mut |done, _| bar.set_position(done))
-        .with_context(|| format!("loading {} on {}", path.display(), backend.name()))?;
-    bar.finish_and_clear();
-    Ok(engine)
 }
 
 /// Arguments of `infer`.

@@ -10,7 +10,7 @@ use std::path::Path;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use infernet_engine::engine::Engine;
-use infernet_engine::model::ModelOptions;
+use infernet_engine::model::{Backend, ModelOptions};
 
 /// A byte progress bar on stderr (hidden when stderr is not a terminal).
 pub fn byte_bar(total: u64, what: &str) -> ProgressBar {
@@ -37,8 +37,14 @@ pub fn set_threads(threads: Option<usize>) -> anyhow::Result<usize> {
     Ok(rayon::current_num_threads())
 }
 
-/// Loads (and hashes) a model with a progress bar.
+/// Loads (and hashes) a model with a progress bar, on the CPU.
 pub fn load_engine(path: &Path) -> anyhow::Result<Engine> {
+    load_engine_on(path, Backend::Cpu)
+}
+
+/// Loads (and hashes) a model with a progress bar onto `backend`'s device. The GPU
+/// backends exist only in builds with the `wgpu` / `cuda` features.
+pub(crate) fn load_engine_on(path: &Path, backend: Backend) -> anyhow::Result<Engine> {
     let size = std::fs::metadata(path)
         .with_context(|| {
             format!(
@@ -47,11 +53,13 @@ pub fn load_engine(path: &Path) -> anyhow::Result<Engine> {
             )
         })?
         .len();
+    let options = ModelOptions {
+        device: Some(backend.device()?),
+        ..ModelOptions::default()
+    };
     let bar = byte_bar(size, "loading");
-    let engine = Engine::load(path, &ModelOptions::default(), &mut |done, _| {
-        bar.set_position(done)
-    })
-    .with_context(|| format!("loading {}", path.display()))?;
+    let engine = Engine::load(path, &options, &mut |done, _| bar.set_position(done))
+        .with_context(|| format!("loading {} on {}", path.display(), backend.name()))?;
     bar.finish_and_clear();
     Ok(engine)
 }

@@ -35,6 +35,7 @@ use crate::{Ctx, amount_json, chain_ctx, kv, next_nonce, parse_hash, rpc_err, su
 #[derive(clap::Subcommand, Debug)]
 pub(crate) enum MarketCmd {
     /// Offer one record or a bundle (a dataset) for sale; prints the listing id.
+    #[command(after_help = crate::AMOUNT_HELP)]
     List {
         /// Record ids (hex), in the order the buyer receives them.
         #[arg(required = true)]
@@ -53,6 +54,7 @@ pub(crate) enum MarketCmd {
         description: String,
     },
     /// Listings open for buyers (or all with --all): records, models, tokens, price, seller.
+    #[command(after_help = crate::AMOUNT_HELP)]
     Listings {
         /// Only listings with records of this model (id, hex).
         #[arg(long)]
