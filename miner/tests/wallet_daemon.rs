@@ -706,6 +706,10 @@ fn the_wallet_commands_the_dev_daemon_prints_work_as_shown() {
             .collect();
         (after.len() >= 2).then_some(after)
     });
+    // Logs written to a file carry no terminal colour codes.
+    let logs = d.logs();
+    assert!(logs.len() > 100, "the daemon logged ({} bytes)", logs.len());
+    assert!(!logs.contains(&0x1b), "colour codes in a log file");
     let mut env: Vec<(String, String)> = Vec::new();
     let mut outputs = Vec::new();
     for line in &lines {

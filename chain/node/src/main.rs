@@ -23,6 +23,8 @@ fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only on a terminal, not in log files.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let config: NodeConfig = cli.node.resolve().context("invalid configuration")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
