@@ -1,4 +1,3 @@
-#![cfg(feature = "wgpu")]
 #![allow(clippy::unwrap_used, missing_docs)]
 //! The wgpu backend against the CPU on the real SmolLM2 file: greedy ids on the GPU equal
 //! the CPU's burn tensor path (`f32` weights and activations, which is what every GPU forward
@@ -11,6 +10,7 @@
 //! The CPU's default decode path quantizes activations to 8 bits per block as llama.cpp does,
 //! so it (and llama.cpp) may part from the `f32` path at a near-tie; that is why the reference
 //! here is the tensor path and not the quantized kernels.
+#![cfg(feature = "wgpu")]
 
 use std::ops::ControlFlow;
 use std::sync::atomic::AtomicBool;
