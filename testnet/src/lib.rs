@@ -72,7 +72,7 @@ pub enum TestnetError {
     #[error("cannot generate a node key: {0}")]
     Key(#[from] infernet_network::KeyError),
     /// A node process exited early.
-    #[error("node {index} exited early ({status}); see {log}")]
+    #[error("node {index} exited early ({status}); see {log}, which ends:\n{tail}")]
     Exited {
         /// Its index.
         index: usize,
@@ -80,6 +80,8 @@ pub enum TestnetError {
         status: String,
         /// Its log file.
         log: String,
+        /// The last lines of its log (the file may be gone when the error is read).
+        tail: String,
     },
 }
 
@@ -393,6 +395,7 @@ impl Testnet {
                         index: n.index,
                         status: status.to_string(),
                         log: n.log.display().to_string(),
+                        tail: log_tail(&n.log, 20),
                     });
                 }
                 if n.child.is_none() {
@@ -514,9 +517,29 @@ pub fn signal(pid: u32, name: &str) -> Result<(), TestnetError> {
     }
 }
 
+/// The last `lines` lines of a log file (empty when it cannot be read).
+fn log_tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_tail_keeps_the_last_lines_and_tolerates_a_missing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node0.log");
+        let text: Vec<String> = (1..=30).map(|i| format!("line {i}")).collect();
+        std::fs::write(&path, text.join("\n")).unwrap();
+        let tail = log_tail(&path, 20);
+        assert!(tail.starts_with("line 11\n"), "{tail}");
+        assert!(tail.ends_with("line 30"), "{tail}");
+        assert_eq!(tail.lines().count(), 20);
+        assert_eq!(log_tail(&dir.path().join("absent.log"), 20), "");
+    }
 
     #[test]
     fn manifest_round_trips_with_the_documented_keys() {

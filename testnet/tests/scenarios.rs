@@ -18,6 +18,9 @@ struct Net {
     _dir: tempfile::TempDir,
 }
 
+/// Starts a testnet in a temp dir. Each scenario has its own `base_port` block below Linux's
+/// ephemeral range (32768–60999), so no port that another test got from the OS (`bind :0`) or
+/// that an outgoing connection holds can be taken when a node binds.
 async fn launch(nodes: usize, miners: usize, base_port: u16) -> Net {
     let dir = tempfile::tempdir().unwrap();
     let config = TestnetConfig {
@@ -60,7 +63,7 @@ where
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_nodes_converge_on_one_tip() {
-    let n = launch(4, 1, 42_000).await;
+    let n = launch(4, 1, 22_000).await;
     let tip = n
         .net
         .wait_converged(3, Duration::from_secs(40))
@@ -71,7 +74,7 @@ async fn four_nodes_converge_on_one_tip() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transaction_sent_to_one_node_is_mined_and_visible_on_all() {
-    let n = launch(4, 0, 42_100).await;
+    let n = launch(4, 0, 22_100).await;
     let last = n.net.nodes[3].client().unwrap();
     let txid = last.tx_send(transfer(0, 0, 77)).await.unwrap();
     let first = n.net.nodes[0].client().unwrap();
@@ -95,7 +98,7 @@ async fn a_transaction_sent_to_one_node_is_mined_and_visible_on_all() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_killed_with_sigkill_restarts_and_catches_up() {
-    let mut n = launch(3, 0, 42_200).await;
+    let mut n = launch(3, 0, 22_200).await;
     let c0 = n.net.nodes[0].client().unwrap();
     c0.dev_mine(5).await.unwrap();
     n.net
@@ -115,7 +118,7 @@ async fn a_node_killed_with_sigkill_restarts_and_catches_up() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_late_node_syncs_500_blocks_from_peers() {
-    let mut n = launch(1, 0, 42_300).await;
+    let mut n = launch(1, 0, 22_300).await;
     let c0 = n.net.nodes[0].client().unwrap();
     let mined = c0.dev_mine(500).await.unwrap();
     assert_eq!(mined.tip.height, 500);
@@ -130,7 +133,7 @@ async fn a_late_node_syncs_500_blocks_from_peers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn partitioned_groups_rejoin_on_the_heaviest_branch_with_losing_txs_back_in_mempools() {
-    let n = launch(4, 0, 42_400).await;
+    let n = launch(4, 0, 22_400).await;
     let c: Vec<_> = n.net.nodes.iter().map(|x| x.client().unwrap()).collect();
     c[0].dev_mine(2).await.unwrap();
     n.net
