@@ -55,11 +55,7 @@ fn wallet_prompt_is_served_by_the_daemon_owned_and_paid_exactly() {
 #[test]
 fn a_job_to_a_stopped_miner_expires_and_is_refunded_in_full() {
     let dir = tempfile::tempdir().unwrap();
-    let (model, id) = tiny_model(dir.path());
-    let (key, pw, miner) = miner_key(dir.path());
-    let mut spec = DaemonSpec::new(dir.path());
-    spec.models = vec![model];
-    spec.key = Some((key, pw));
+    let (mut spec, miner, id) = support::serving_tiny(dir.path());
 
     // The daemon registers and serves; then it stops serving (restarted with --no-serve on
     // the same data: the chain goes on, the registered miner answers nothing).
@@ -134,11 +130,7 @@ fn a_job_to_a_stopped_miner_expires_and_is_refunded_in_full() {
 #[test]
 fn a_stop_request_while_the_daemon_registers_exits_cleanly_and_keeps_the_store() {
     let dir = tempfile::tempdir().unwrap();
-    let (model, id) = tiny_model(dir.path());
-    let (key, pw, miner) = miner_key(dir.path());
-    let mut spec = DaemonSpec::new(dir.path());
-    spec.models = vec![model];
-    spec.key = Some((key, pw));
+    let (spec, miner, id) = support::serving_tiny(dir.path());
 
     // The RPC answers as soon as the node is up; funding and the two registrations still
     // need three blocks. SIGTERM now must stop the daemon with success, not kill it.
@@ -482,11 +474,7 @@ fn wait_expired(d: &mut support::Daemon, job: &Hash) {
 #[test]
 fn a_canary_prompt_through_the_wallet_never_leaks() {
     let dir = tempfile::tempdir().unwrap();
-    let (model, id) = tiny_model(dir.path());
-    let (key, pw, miner) = miner_key(dir.path());
-    let mut spec = DaemonSpec::new(dir.path());
-    spec.models = vec![model];
-    spec.key = Some((key, pw));
+    let (mut spec, miner, id) = support::serving_tiny(dir.path());
     spec.rust_log = "trace";
     let mut d = spec.start("trace");
     d.wait_registered(&miner.address(), &id);
@@ -579,11 +567,8 @@ fn chatml(messages: &[(&str, &str)]) -> String {
 #[test]
 fn a_two_turn_wallet_chat_is_served_as_one_conversation() {
     let dir = tempfile::tempdir().unwrap();
-    let (model, id) = tiny_model(dir.path());
-    let (key, pw, miner) = miner_key(dir.path());
-    let mut spec = DaemonSpec::new(dir.path());
-    spec.models = vec![model.clone()];
-    spec.key = Some((key, pw));
+    let (spec, miner, id) = support::serving_tiny(dir.path());
+    let model = spec.models[0].clone();
     let mut d = spec.start("chat");
     d.wait_registered(&miner.address(), &id);
     let w = Wallet::new(dir.path(), d.url());
@@ -685,11 +670,8 @@ fn shell_words(line: &str) -> Vec<String> {
 #[test]
 fn the_wallet_commands_the_dev_daemon_prints_work_as_shown() {
     let dir = tempfile::tempdir().unwrap();
-    let (model, id) = tiny_model(dir.path());
-    let (key, pw, miner) = miner_key(dir.path());
-    let mut spec = DaemonSpec::new(dir.path());
-    spec.models = vec![model.clone()];
-    spec.key = Some((key, pw));
+    let (spec, miner, id) = support::serving_tiny(dir.path());
+    let model = spec.models[0].clone();
     let mut d = spec.start("dev");
     d.wait_registered(&miner.address(), &id);
 

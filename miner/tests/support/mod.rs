@@ -74,6 +74,17 @@ pub fn wallet_binary() -> PathBuf {
     bin
 }
 
+/// The daemon most tests start: it serves the tiny model (written under `dir`) with a miner
+/// key made here. Returns the spec, the miner's identity and the model id.
+pub fn serving_tiny(dir: &Path) -> (DaemonSpec, Identity, Hash) {
+    let (model, id) = tiny_model(dir);
+    let (key, pw, miner) = miner_key(dir);
+    let mut spec = DaemonSpec::new(dir);
+    spec.models = vec![model];
+    spec.key = Some((key, pw));
+    (spec, miner, id)
+}
+
 /// Writes the tiny test model under `dir`; returns its path and model id.
 pub fn tiny_model(dir: &Path) -> (PathBuf, Hash) {
     let path = dir.join("tiny.gguf");
