@@ -685,38 +685,27 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
     assert_eq!(c["complaints"][0]["buyer"], bob.address().to_string());
     assert_eq!(c["complaints"][0]["reason"], "key_does_not_open");
     // Once per record: a second complaint about it is refused by the chain.
-    let again = wallet(
-        d,
-        &daemon.rpc,
-        "bob",
-        &[
-            "market",
-            "complain",
-            first["purchase_id"].as_str().unwrap(),
-            "0",
-            "--reason",
-            "other",
-        ],
-    )
-    .output()
-    .unwrap();
+    let complain_as = |key: &str| {
+        wallet(
+            d,
+            &daemon.rpc,
+            key,
+            &[
+                "market",
+                "complain",
+                first["purchase_id"].as_str().unwrap(),
+                "0",
+                "--reason",
+                "other",
+            ],
+        )
+        .output()
+        .unwrap()
+    };
+    let again = complain_as("bob");
     assert!(!again.status.success(), "a record is complained about once");
     // Only the buyer complains.
-    let out = wallet(
-        d,
-        &daemon.rpc,
-        "alice",
-        &[
-            "market",
-            "complain",
-            first["purchase_id"].as_str().unwrap(),
-            "0",
-            "--reason",
-            "other",
-        ],
-    )
-    .output()
-    .unwrap();
+    let out = complain_as("alice");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stdout);
     assert!(err.contains("only its buyer can complain"), "{err}");

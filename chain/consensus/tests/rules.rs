@@ -1094,28 +1094,11 @@ fn r084_r085_r086_cancel_and_buy() {
 
 #[test]
 fn r087_r088_buy_deliver_and_sale_split() {
-    let mut w = world_with_record();
+    let (mut w, listing, purchase) = bought_world();
     let u = w.user().clone();
     let o = w.other().clone();
     let m = w.miner().clone();
     let a = w.owner().clone();
-    let tx = next_tx(
-        &w.chain,
-        &u,
-        list_kind(vec![w.job], 10_000, w.chain.height() + 10),
-    );
-    let listing = tx.txid();
-    assert_eq!(w.chain.mine(vec![tx]), 0);
-    let tx = next_tx(
-        &w.chain,
-        &o,
-        TxKind::Buy {
-            listing,
-            reply_key: serving_key(&o),
-        },
-    );
-    let purchase = tx.txid();
-    assert_eq!(w.chain.mine(vec![tx]), 0);
     assert_eq!(
         w.err(
             &u,
@@ -1191,9 +1174,9 @@ fn r087_r088_buy_deliver_and_sale_split() {
     );
 }
 
-/// `world_with_record()` with the record listed by the user, bought by `other` and
+/// `world_with_record()` with the record listed by the user and bought by `other`, not yet
 /// delivered; returns the listing and purchase ids.
-fn delivered_world() -> (World, Hash, Hash) {
+fn bought_world() -> (World, Hash, Hash) {
     let mut w = world_with_record();
     let u = w.user().clone();
     let o = w.other().clone();
@@ -1214,6 +1197,13 @@ fn delivered_world() -> (World, Hash, Hash) {
     );
     let purchase = tx.txid();
     assert_eq!(w.chain.mine(vec![tx]), 0);
+    (w, listing, purchase)
+}
+
+/// [`bought_world`] with the purchase delivered; returns the listing and purchase ids.
+fn delivered_world() -> (World, Hash, Hash) {
+    let (mut w, listing, purchase) = bought_world();
+    let u = w.user().clone();
     w.ok(
         &u,
         TxKind::Deliver {
@@ -1319,26 +1309,8 @@ fn r094_to_r098_complaints_and_their_effects() {
 
 #[test]
 fn r094_pending_purchase_cannot_be_complained_about() {
-    let mut w = world_with_record();
-    let u = w.user().clone();
+    let (mut w, _, purchase) = bought_world();
     let o = w.other().clone();
-    let tx = next_tx(
-        &w.chain,
-        &u,
-        list_kind(vec![w.job], 10_000, w.chain.height() + 10),
-    );
-    let listing = tx.txid();
-    assert_eq!(w.chain.mine(vec![tx]), 0);
-    let tx = next_tx(
-        &w.chain,
-        &o,
-        TxKind::Buy {
-            listing,
-            reply_key: serving_key(&o),
-        },
-    );
-    let purchase = tx.txid();
-    assert_eq!(w.chain.mine(vec![tx]), 0);
     assert_eq!(
         w.err(&o, complain(purchase, 0)),
         TxError::PurchaseNotDelivered { purchase }

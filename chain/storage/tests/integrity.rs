@@ -56,6 +56,29 @@ fn tampered(edit: impl FnOnce(&rocksdb::DB)) -> StorageError {
     Store::open(&path).unwrap_err()
 }
 
+/// Marks the store as written by schema version 1.
+fn write_schema_version_1(db: &rocksdb::DB) {
+    db.put_cf(
+        db.cf_handle("meta").unwrap(),
+        b"schema_version",
+        1u32.to_le_bytes(),
+    )
+    .unwrap();
+}
+
+fn assert_refused_as_schema_1(err: &StorageError) {
+    assert!(
+        matches!(
+            err,
+            StorageError::SchemaVersion {
+                found: 1,
+                expected: 2
+            }
+        ),
+        "{err}"
+    );
+}
+
 fn tip_hash(db: &rocksdb::DB) -> Vec<u8> {
     db.get_cf(db.cf_handle("meta").unwrap(), b"tip")
         .unwrap()
@@ -182,47 +205,19 @@ fn a_schema_1_store_is_refused_with_its_version() {
         let mut db = raw(&path);
         db.drop_cf("record_history").unwrap();
         db.drop_cf("history_by_height").unwrap();
-        db.put_cf(
-            db.cf_handle("meta").unwrap(),
-            b"schema_version",
-            1u32.to_le_bytes(),
-        )
-        .unwrap();
+        write_schema_version_1(&db);
     }
     let err = Store::open(&path).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            StorageError::SchemaVersion {
-                found: 1,
-                expected: 2
-            }
-        ),
-        "{err}"
-    );
+    assert_refused_as_schema_1(&err);
     assert!(err.to_string().contains("resync"), "{err}");
 }
 
 #[test]
 fn schema_version_and_missing_body_are_refused() {
     let err = tampered(|db| {
-        db.put_cf(
-            db.cf_handle("meta").unwrap(),
-            b"schema_version",
-            1u32.to_le_bytes(),
-        )
-        .unwrap();
+        write_schema_version_1(db);
     });
-    assert!(
-        matches!(
-            err,
-            StorageError::SchemaVersion {
-                found: 1,
-                expected: 2
-            }
-        ),
-        "{err}"
-    );
+    assert_refused_as_schema_1(&err);
     let err = tampered(|db| {
         let two = db
             .get_cf(db.cf_handle("main_index").unwrap(), 2u64.to_be_bytes())
