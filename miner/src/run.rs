@@ -44,6 +44,7 @@ use infernet_types::{
     Amount, BASE_UNITS_PER_INF, Offer, SignedTransaction, StateKey, StateValue, TxKind,
     dev_accounts,
 };
+use infernet_types::{PostResult, Transfer};
 
 /// Flags of the daemon: the miner's, then every flag of `infernet-node` (flattened from
 /// [`NodeArgs`], under their own help heading).
@@ -408,10 +409,10 @@ async fn fund_and_register(
         submit(
             chain,
             &funder,
-            TxKind::Transfer {
+            TxKind::Transfer(Transfer {
                 to: me.address(),
                 amount,
-            },
+            }),
         )?;
         wait_until(chain, "the miner's funding", |c| {
             Ok(account_of(c, &me.address())?.0 >= needed)
@@ -561,7 +562,7 @@ async fn post_results(
                 continue;
             }
             let out = match result.as_ref() {
-                TxKind::PostResult { output_tokens, .. } => u64::from(*output_tokens),
+                TxKind::PostResult(PostResult { output_tokens, .. }) => u64::from(*output_tokens),
                 _ => 0,
             };
             match submit(&chain, &me, *result) {

@@ -12,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use infernet_crypto::{Hash, RecordKey, ReplyPublicKey, seal};
+use infernet_types::SubmitJob;
 use infernet_types::sealing::{
     prompt_aad, prompt_info, record_key_aad, record_key_info, record_payload_aad,
 };
@@ -140,7 +141,7 @@ fn daemon_serves_a_sealed_job_and_the_canary_never_leaks() {
         sender: user.address(),
         nonce,
         fee: Amount::ZERO,
-        kind: TxKind::SubmitJob {
+        kind: TxKind::SubmitJob(SubmitJob {
             miner: miner_addr,
             model: model_id,
             sealed_prompt: sealed,
@@ -152,7 +153,7 @@ fn daemon_serves_a_sealed_job_and_the_canary_never_leaks() {
             sampling,
             expiry: height + 60,
             require_attestation: true,
-        },
+        }),
     };
     tx.fee = tx.min_fee(spec.min_fee_per_byte).unwrap();
     let fee = tx.fee.0;

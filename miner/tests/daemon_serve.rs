@@ -30,6 +30,7 @@ use infernet_types::{
     Record, RecordPlaintext, SamplingParams, SignedTransaction, StateKey, StateValue, TxKind,
     decode_exact, dev_accounts,
 };
+use infernet_types::{PostResult, SubmitJob, Transfer};
 
 const PRICE_IN: Amount = Amount(1_000);
 const PRICE_OUT: Amount = Amount(3_000);
@@ -185,10 +186,10 @@ fn world() -> World {
     };
     let fund = chain.sign(
         &funder,
-        TxKind::Transfer {
+        TxKind::Transfer(Transfer {
             to: miner.address(),
             amount: Amount(1_000 * infernet_types::BASE_UNITS_PER_INF),
-        },
+        }),
     );
     let reg_model = chain.sign(&owner, model.register_kind(ROYALTY_BPS));
     chain.mine(vec![fund, reg_model]);
@@ -261,7 +262,7 @@ fn submit_for(
     .unwrap();
     w.chain.sign(
         &w.user,
-        TxKind::SubmitJob {
+        TxKind::SubmitJob(SubmitJob {
             miner: w.miner.address(),
             model,
             sealed_prompt: sealed,
@@ -278,7 +279,7 @@ fn submit_for(
             },
             expiry: w.chain.height() + expiry_in,
             require_attestation: true,
-        },
+        }),
     )
 }
 
@@ -413,7 +414,7 @@ fn tampered_results_are_rejected_by_consensus() {
 
     // A receipt that claims other token counts than the transaction.
     let mut wrong = good.clone();
-    if let TxKind::PostResult { receipt, .. } = &mut wrong {
+    if let TxKind::PostResult(PostResult { receipt, .. }) = &mut wrong {
         receipt.output_tokens += 1;
     }
     let err = check(&w.chain.sign(&w.miner, wrong)).unwrap_err();
@@ -421,11 +422,11 @@ fn tampered_results_are_rejected_by_consensus() {
 
     // A receipt re-signed by someone else.
     let mut forged = good.clone();
-    if let TxKind::PostResult {
+    if let TxKind::PostResult(PostResult {
         receipt,
         receipt_signature,
         ..
-    } = &mut forged
+    }) = &mut forged
     {
         *receipt_signature = receipt.sign(&w.owner, w.chain.spec.chain_id);
     }
@@ -438,7 +439,7 @@ fn tampered_results_are_rejected_by_consensus() {
 
     // Evidence that does not bind this result.
     let mut no_evidence = good;
-    if let TxKind::PostResult { attestation, .. } = &mut no_evidence {
+    if let TxKind::PostResult(PostResult { attestation, .. }) = &mut no_evidence {
         *attestation = None;
     }
     let err = check(&w.chain.sign(&w.miner, no_evidence)).unwrap_err();
@@ -656,12 +657,12 @@ fn a_conversation_is_rendered_whole_through_the_chat_template() {
     let serve = |prompt: &str| {
         let tx = submit_for(&w, info.id, 4_000, prompt, &reply, 10);
         let job = JobRequest::from_tx(&tx).unwrap();
-        let TxKind::PostResult {
+        let TxKind::PostResult(PostResult {
             input_tokens,
             sealed_record_key,
             payload,
             ..
-        } = serve_job(&ctx, &job, &engines).unwrap()
+        }) = serve_job(&ctx, &job, &engines).unwrap()
         else {
             panic!("not a PostResult")
         };

@@ -23,6 +23,7 @@ use infernet_types::{
     Amount, Attestation, AttestationEvidence, BASE_UNITS_PER_INF, ChainSpec, Offer, Receipt,
     RecordPlaintext, SamplingParams, SignedTransaction, TxKind, dev_accounts, request_hash,
 };
+use infernet_types::{PostResult, RegisterMiner, RegisterModel, SubmitJob, Transfer};
 use serde_json::{Value, json};
 use support::{
     DaemonSpec, Sampling, Wallet, address, amount, count_hits, files_under, miner_key, needles,
@@ -164,7 +165,7 @@ fn submit_job(
     let tx = sign_at(
         user,
         nonce,
-        TxKind::SubmitJob {
+        TxKind::SubmitJob(SubmitJob {
             miner: miner.address(),
             model,
             sealed_prompt: sealed,
@@ -181,7 +182,7 @@ fn submit_job(
             },
             expiry,
             require_attestation,
-        },
+        }),
     );
     rpc.send(&tx).unwrap_or_else(|e| panic!("job refused: {e}"));
     tx
@@ -195,13 +196,13 @@ fn honest_result(
     tokens: (u32, u32),
 ) -> TxKind {
     let spec = ChainSpec::dev();
-    let TxKind::SubmitJob {
+    let TxKind::SubmitJob(SubmitJob {
         model,
         sealed_prompt,
         reply_key,
         sampling,
         ..
-    } = &job_tx.tx.kind
+    }) = &job_tx.tx.kind
     else {
         unreachable!()
     };
@@ -232,7 +233,7 @@ fn honest_result(
         user,
         user_reply_key: *reply_key,
     };
-    TxKind::PostResult {
+    TxKind::PostResult(PostResult {
         job,
         input_tokens: tokens.0,
         output_tokens: tokens.1,
@@ -257,7 +258,7 @@ fn honest_result(
             ),
         }),
         receipt,
-    }
+    })
 }
 
 /// Applies `f` to the receipt of a `PostResult` and re-signs it with `signer`.
@@ -267,11 +268,11 @@ fn with_receipt(
     f: impl FnOnce(&mut Receipt),
 ) -> TxKind {
     let mut k = kind.clone();
-    if let TxKind::PostResult {
+    if let TxKind::PostResult(PostResult {
         receipt,
         receipt_signature,
         ..
-    } = &mut k
+    }) = &mut k
     {
         f(receipt);
         *receipt_signature = receipt.sign(signer, ChainSpec::dev().chain_id);
@@ -313,28 +314,28 @@ fn tampered_results_are_refused_by_the_daemon_node_with_the_rule_they_break() {
     );
     let fund = d.rpc.sign(
         &funder,
-        TxKind::Transfer {
+        TxKind::Transfer(Transfer {
             to: miner.address(),
             amount: Amount(200 * BASE_UNITS_PER_INF),
-        },
+        }),
     );
     d.rpc.send(&fund).unwrap();
     d.rpc.send_kind(
         &owner,
-        TxKind::RegisterModel {
+        TxKind::RegisterModel(RegisterModel {
             id,
             name: "tiny-test".into(),
             architecture: "llama".into(),
             context_length: 256,
             royalty_bps: 500,
             parent: None,
-        },
+        }),
     );
     d.rpc.wait_mined(&fund.txid());
     let serving = miner.reply_secret().public_key();
     d.rpc.send_kind(
         &miner,
-        TxKind::RegisterMiner {
+        TxKind::RegisterMiner(RegisterMiner {
             serving_key: serving,
             offers: vec![Offer {
                 model: id,
@@ -347,7 +348,7 @@ fn tampered_results_are_refused_by_the_daemon_node_with_the_rule_they_break() {
                 report_data: Attestation::report_data(&serving, &[id]),
             },
             bond: ChainSpec::dev().min_miner_bond,
-        },
+        }),
     );
 
     // Two jobs: one with a long expiry that requires attestation, one that expires soon.
@@ -381,7 +382,7 @@ fn tampered_results_are_refused_by_the_daemon_node_with_the_rule_they_break() {
 
     // more output tokens than the job paid for (receipt consistent with the tx).
     let mut over = with_receipt(&good, &miner, |r| r.output_tokens = 17);
-    if let TxKind::PostResult { output_tokens, .. } = &mut over {
+    if let TxKind::PostResult(PostResult { output_tokens, .. }) = &mut over {
         *output_tokens = 17;
     }
     refused(&mut d.rpc, &sign_at(&miner, nonce, over), "R-073");
@@ -421,13 +422,13 @@ fn tampered_results_are_refused_by_the_daemon_node_with_the_rule_they_break() {
     );
     // no attestation evidence for a job that requires it.
     let mut bare = good.clone();
-    if let TxKind::PostResult { attestation, .. } = &mut bare {
+    if let TxKind::PostResult(PostResult { attestation, .. }) = &mut bare {
         *attestation = None;
     }
     refused(&mut d.rpc, &sign_at(&miner, nonce, bare), "R-076");
     // a result for a job that does not exist.
     let mut ghost = good.clone();
-    if let TxKind::PostResult { job, .. } = &mut ghost {
+    if let TxKind::PostResult(PostResult { job, .. }) = &mut ghost {
         *job = Hash([7; 32]);
     }
     refused(&mut d.rpc, &sign_at(&miner, nonce, ghost), "R-070");

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use infernet_rpc::client::InfernetApiClient;
 use infernet_rpc::views::TxStatus;
 use infernet_testnet::{TESTNET_CHAIN_ID, Testnet, TestnetConfig};
+use infernet_types::Transfer;
 use infernet_types::{Amount, Encode, Transaction, TxKind, dev_accounts};
 
 struct Net {
@@ -40,10 +41,10 @@ fn transfer(from: usize, nonce: u64, amount: u64) -> String {
         sender: accounts[from].address,
         nonce,
         fee: Amount(10_000),
-        kind: TxKind::Transfer {
+        kind: TxKind::Transfer(Transfer {
             to: accounts[9].address,
             amount: Amount(amount),
-        },
+        }),
     }
     .sign(&accounts[from].identity(), TESTNET_CHAIN_ID);
     hex::encode(tx.encode())

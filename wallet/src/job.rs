@@ -13,6 +13,7 @@
 use infernet_crypto::{
     Address, Hash, Identity, RecordKey, ReplyPublicKey, ReplySecret, record, seal, seal::SealedBox,
 };
+use infernet_types::SubmitJob;
 use infernet_types::{
     Amount, DecodeLimits, ModelId, RecordPlaintext, SamplingParams, TxKind, decode_exact, sealing,
 };
@@ -63,9 +64,7 @@ pub fn cost(
     input: u32,
     output: u32,
 ) -> Result<Amount, WalletError> {
-    price_in
-        .checked_mul(u64::from(input))
-        .and_then(|a| a.checked_add(price_out.checked_mul(u64::from(output))?))
+    infernet_types::money::job_cost(price_in, price_out, input, output)
         .map_err(|_| WalletError::Overflow { what: "job cost" })
 }
 
@@ -92,7 +91,7 @@ pub fn submit_job_kind(
         &sealing::prompt_aad(&user.address(), &terms.miner, &terms.model, nonce),
         prompt,
     )?;
-    Ok(TxKind::SubmitJob {
+    Ok(TxKind::SubmitJob(SubmitJob {
         miner: terms.miner,
         model: terms.model,
         sealed_prompt,
@@ -104,7 +103,7 @@ pub fn submit_job_kind(
         sampling: terms.sampling,
         expiry: terms.expiry,
         require_attestation: terms.require_attestation,
-    })
+    }))
 }
 
 /// A record's public parts, as a node returns them.
@@ -304,11 +303,11 @@ mod tests {
         kind: &TxKind,
         answer: &[u8],
     ) -> (SealedRecord, Receipt) {
-        let TxKind::SubmitJob {
+        let TxKind::SubmitJob(SubmitJob {
             sealed_prompt,
             reply_key,
             ..
-        } = kind
+        }) = kind
         else {
             panic!("not a SubmitJob")
         };
@@ -377,7 +376,7 @@ mod tests {
     fn prompt_is_bound_to_its_job() {
         let f = fixture();
         let kind = submit_job_kind(&f.user, 1337, 4, &f.terms, b"secret").unwrap();
-        let TxKind::SubmitJob { sealed_prompt, .. } = &kind else {
+        let TxKind::SubmitJob(SubmitJob { sealed_prompt, .. }) = &kind else {
             panic!()
         };
         // Another nonce (another job) or chain: the miner cannot open it.

@@ -22,6 +22,7 @@ use infernet_rpc::views::{
 };
 use infernet_rpc::{self as rpc, H256};
 use infernet_types::{Amount, SamplingParams, SignedTransaction, TxKind, request_hash};
+use infernet_types::{SubmitJob, Transfer, TransferRecord};
 use infernet_wallet::amount::{format_inf, parse_amount};
 use infernet_wallet::export::{self, ExportRecord};
 use infernet_wallet::job::{self, Conversation, JobTerms, Message, SealedRecord};
@@ -667,7 +668,7 @@ async fn send(ctx: &mut Ctx, to: &str, amount: &str, wait: bool) -> Result<()> {
         chain.chain_id,
         nonce,
         chain.fee_per_byte,
-        TxKind::Transfer { to, amount },
+        TxKind::Transfer(Transfer { to, amount }),
     )?;
     let txid = submit(ctx, &signed, amount).await?;
     let height = if wait {
@@ -1020,7 +1021,7 @@ async fn run_job(
     let escrow = job::max_cost(&terms)?;
     let nonce = next_nonce(ctx, &id.address()).await?;
     let kind = job::submit_job_kind(id, chain.chain_id, nonce, &terms, plaintext)?;
-    let TxKind::SubmitJob { sealed_prompt, .. } = &kind else {
+    let TxKind::SubmitJob(SubmitJob { sealed_prompt, .. }) = &kind else {
         bail!("internal: not a SubmitJob");
     };
     let req_hash = request_hash(sealed_prompt);
@@ -1406,11 +1407,11 @@ async fn records(ctx: &mut Ctx, cmd: RecordsCmd) -> Result<()> {
                 chain.chain_id,
                 nonce,
                 chain.fee_per_byte,
-                TxKind::TransferRecord {
+                TxKind::TransferRecord(TransferRecord {
                     record: sealed.id,
                     to,
                     sealed_key,
-                },
+                }),
             )?;
             let txid = submit(ctx, &signed, Amount::ZERO).await?;
             ctx.print(

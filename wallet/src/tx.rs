@@ -50,15 +50,15 @@ pub fn to_hex(tx: &SignedTransaction) -> String {
 mod tests {
     use super::*;
     use infernet_crypto::{Address, Seed};
-    use infernet_types::{DecodeLimits, decode_exact};
+    use infernet_types::{DecodeLimits, Transfer, decode_exact};
 
     #[test]
     fn signed_transfer_verifies_and_pays_min_fee() {
         let id = Identity::from_seed(&Seed::from_bytes([3; 32]));
-        let kind = TxKind::Transfer {
+        let kind = TxKind::Transfer(Transfer {
             to: Address([4; 32]),
             amount: Amount(5),
-        };
+        });
         let tx = sign(&id, 1337, 7, Amount(10), kind).unwrap();
         tx.verify(1337).unwrap();
         assert!(tx.verify(1).is_err());

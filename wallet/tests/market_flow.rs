@@ -17,6 +17,7 @@ use infernet_crypto::{Hash, Identity, RecordKey};
 use infernet_rpc::client::{HttpClient, InfernetApiClient, http_client};
 use infernet_rpc::views::{ListingFilter, ListingStatus};
 use infernet_rpc::{Address as RpcAddress, H256};
+use infernet_types::RegisterModel;
 use infernet_types::{Amount, ChainSpec, ParentModel, TxKind, dev_accounts};
 use infernet_wallet::tx;
 use serde_json::Value;
@@ -86,14 +87,14 @@ async fn run_json(c: Command) -> Value {
 }
 
 fn register_model(id: Hash, name: &str, parent: Option<ParentModel>) -> TxKind {
-    TxKind::RegisterModel {
+    TxKind::RegisterModel(RegisterModel {
         id,
         name: name.into(),
         architecture: "llama".into(),
         context_length: 512,
         royalty_bps: 0,
         parent,
-    }
+    })
 }
 
 struct Env {

@@ -14,6 +14,7 @@ use infernet_rpc::{self as rpc, Bytes, H256, U64String};
 use infernet_types::{
     Amount, ChainSpec, ComplaintReason, Encode, RecordPlaintext, TxKind, sealing,
 };
+use infernet_types::{Complain, Deliver, ListRecords};
 use infernet_wallet::market::complaint;
 use infernet_wallet::market::provenance::{Check, verify_record};
 use infernet_wallet::market::split::{LineageLink, RecordPayees, sale_split};
@@ -95,7 +96,7 @@ fn mint(user: &Identity, i: u8) -> (RecordView, JobView) {
 
 /// What the chain does at `Deliver`: the record's owner and sealed key change.
 fn apply_delivery(recs: &mut [RecordView], buyer: &Identity, kind: &TxKind) {
-    let TxKind::Deliver { sealed_keys, .. } = kind else {
+    let TxKind::Deliver(Deliver { sealed_keys, .. }) = kind else {
         panic!("not a Deliver")
     };
     assert_eq!(sealed_keys.len(), recs.len());
@@ -131,7 +132,7 @@ fn a_bundle_of_three_is_listed_delivered_and_verified() {
     };
     assert!(matches!(
         listing::list_kind(&terms, &spec.limits, 5).unwrap(),
-        TxKind::ListRecords { ref records, .. } if records == &ids
+        TxKind::ListRecords(ListRecords { ref records, .. }) if records == &ids
     ));
     // While the listing is live, the records cannot be listed again.
     let live = ListingView {
@@ -238,12 +239,12 @@ fn a_wrong_key_is_caught_and_the_complaint_shows_in_the_sellers_history() {
         &v.reason.unwrap(),
         ChainSpec::dev().limits.max_string_bytes as usize,
     );
-    let TxKind::Complain {
+    let TxKind::Complain(Complain {
         purchase,
         record_index,
         reason,
         detail,
-    } = &kind
+    }) = &kind
     else {
         panic!("not a Complain: {kind:?}")
     };

@@ -18,6 +18,7 @@ use infernet_types::{
     Amount, Attestation, ChainSpec, Encode, Offer, Receipt, RecordPlaintext, SamplingParams,
     TxKind, dev_accounts, sealing,
 };
+use infernet_types::{PostResult, RegisterMiner, RegisterModel};
 use infernet_wallet::tx;
 use serde_json::Value;
 
@@ -146,7 +147,7 @@ async fn serve_next(
         user: user.address(),
         user_reply_key: reply_key,
     };
-    let kind = TxKind::PostResult {
+    let kind = TxKind::PostResult(PostResult {
         job: id,
         input_tokens: 1,
         output_tokens: 1,
@@ -165,7 +166,7 @@ async fn serve_next(
         receipt_signature: receipt.sign(miner, CHAIN_ID),
         receipt,
         attestation: None,
-    };
+    });
     send(client, miner, kind).await;
     prompt.to_vec()
 }
@@ -225,20 +226,20 @@ async fn prompt_is_served_decrypted_paid_and_exported_and_an_unserved_job_is_ref
     send(
         &client,
         &owner,
-        TxKind::RegisterModel {
+        TxKind::RegisterModel(RegisterModel {
             id: model,
             name: "tiny-test".into(),
             architecture: "llama".into(),
             context_length: 512,
             royalty_bps: ROYALTY_BPS,
             parent: None,
-        },
+        }),
     )
     .await;
     send(
         &client,
         &miner,
-        TxKind::RegisterMiner {
+        TxKind::RegisterMiner(RegisterMiner {
             serving_key: miner.reply_secret().public_key(),
             offers: vec![Offer {
                 model,
@@ -249,7 +250,7 @@ async fn prompt_is_served_decrypted_paid_and_exported_and_an_unserved_job_is_ref
             p2p_addr: "/ip4/127.0.0.1/tcp/1".into(),
             attestation: Attestation::None,
             bond: ChainSpec::dev().min_miner_bond,
-        },
+        }),
     )
     .await;
     let listed = json_ok(
@@ -347,7 +348,7 @@ async fn prompt_is_served_decrypted_paid_and_exported_and_an_unserved_job_is_ref
     send(
         &client,
         &miner,
-        TxKind::PostResult {
+        TxKind::PostResult(PostResult {
             job: record_id,
             input_tokens: tin,
             output_tokens: tout,
@@ -356,7 +357,7 @@ async fn prompt_is_served_decrypted_paid_and_exported_and_an_unserved_job_is_ref
             receipt,
             receipt_signature,
             attestation: None,
-        },
+        }),
     )
     .await;
 

@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use infernet_consensus::{BlockContext, MemoryState, apply_block, build_block, genesis_block};
 use infernet_crypto::{Address, Identity, Seed};
+use infernet_types::Transfer;
 use infernet_types::spec::Allocation;
 use infernet_types::{Amount, ChainSpec, SignedTransaction, Transaction, TxKind};
 
@@ -40,10 +41,10 @@ fn run(n: usize) {
                 sender: s.address(),
                 nonce: (i / SENDERS) as u64,
                 fee: Amount(10_000),
-                kind: TxKind::Transfer {
+                kind: TxKind::Transfer(Transfer {
                     to: Address::from_bytes(to),
                     amount: Amount(1_000),
-                },
+                }),
             };
             tx.sign(s, spec.chain_id)
         })

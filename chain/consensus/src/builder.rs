@@ -13,8 +13,9 @@ use infernet_types::{Amount, Block, ChainSpec, Coinbase, Header, SignedTransacti
 
 use crate::context::BlockContext;
 use crate::error::{BlockError, TxError};
+use crate::executor::Executor;
 use crate::state::{MemoryState, Overlay, StateDelta, StateView};
-use crate::transition::{Executor, block_level, check_coinbase};
+use crate::transition::{block_level, check_coinbase};
 use crate::u256::U256;
 use crate::validate::{block_size, check_tx_stateless_unsigned, signature_results};
 
@@ -157,7 +158,7 @@ pub fn build_block<V: StateView + ?Sized>(
         if used + checked.size > max_block {
             continue;
         }
-        let is_job = matches!(tx.tx.kind, TxKind::SubmitJob { .. });
+        let is_job = matches!(tx.tx.kind, TxKind::SubmitJob(_));
         if is_job && jobs >= max_jobs {
             continue;
         }

@@ -5,6 +5,8 @@
 //!   [`check_tx_stateless`]);
 //! - the state transition [`apply_block`]`(view, block, context) -> StateDelta`, which reads
 //!   state only through the [`StateView`] trait and returns the changes with their undo values;
+//! - each transaction kind's rules and effects, one module per kind behind [`TxRules`]
+//!   ([`kinds`]), on typed state access ([`typed_state`]) through the [`executor`];
 //! - proof of work, the ASERT difficulty rule, chain work and fork choice ([`pow`]);
 //! - the state root: an LtHash accumulator whose per-block cost follows the changes
 //!   ([`StateAccumulator`]);
@@ -42,9 +44,12 @@ pub mod accumulator;
 pub mod builder;
 pub mod context;
 pub mod error;
+pub mod executor;
+pub mod kinds;
 pub mod pow;
 pub mod state;
 pub mod transition;
+pub mod typed_state;
 pub mod u256;
 pub mod validate;
 
@@ -52,6 +57,7 @@ pub use accumulator::StateAccumulator;
 pub use builder::{BlockTemplate, apply_genesis, build_block, genesis_block, mine};
 pub use context::{BlockContext, ParentInfo, median_time_past, required_target};
 pub use error::{BlockError, StateError, TxError};
+pub use kinds::{TxEnv, TxRules};
 pub use pow::{block_work, cumulative_work, is_better_chain};
 pub use state::{MemoryState, StateDelta, StateView};
 pub use transition::{apply_block, check_tx, evidence_report_data, total_supply};

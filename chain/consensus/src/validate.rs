@@ -5,13 +5,11 @@
 use std::collections::HashSet;
 
 use infernet_crypto::{Hash, domain, hash::hash};
-use infernet_types::{
-    Attestation, AttestationEvidence, Block, ChainSpec, Coinbase, DecodeLimits, Encode, Header,
-    SignedTransaction, TxKind,
-};
+use infernet_types::{Block, ChainSpec, Coinbase, Encode, Header, SignedTransaction, TxKind};
 
 use crate::context::{BlockContext, MAX_FUTURE_DRIFT_SECS};
 use crate::error::{BlockError, TxError};
+use crate::kinds::TxRules;
 use crate::pow::pow_hash_meets_target;
 use crate::u256::U256;
 
@@ -83,7 +81,8 @@ pub fn check_header(header: &Header, ctx: &BlockContext<'_>) -> Result<(), Block
     Ok(())
 }
 
-fn field(name: &'static str, len: usize, max: u32) -> Result<(), TxError> {
+/// R-023 for one field: `len` (bytes or items) at most `max`.
+pub(crate) fn field(name: &'static str, len: usize, max: u32) -> Result<(), TxError> {
     if len as u64 > u64::from(max) {
         return Err(TxError::FieldTooLarge {
             field: name,
@@ -94,95 +93,10 @@ fn field(name: &'static str, len: usize, max: u32) -> Result<(), TxError> {
     Ok(())
 }
 
-/// every variable-size field within its chain-spec limit.
+/// every variable-size field within its chain-spec limit (each kind lists its own
+/// fields: [`TxRules::check_limits`]).
 pub fn check_field_limits(kind: &TxKind, spec: &ChainSpec) -> Result<(), TxError> {
-    let l = &spec.limits;
-    let key_max = DecodeLimits::PROTOCOL_MAX.max_sealed_key_bytes;
-    let attestation_len = |a: &Attestation| match a {
-        Attestation::Tdx { quote } => quote.len(),
-        _ => 0,
-    };
-    match kind {
-        TxKind::Transfer { .. }
-        | TxKind::Unregister
-        | TxKind::CancelListing { .. }
-        | TxKind::Buy { .. }
-        | TxKind::RateJob { .. } => {}
-        TxKind::Complain { detail, .. } => {
-            field("detail", detail.len(), l.max_string_bytes)?;
-        }
-        TxKind::RegisterModel {
-            name, architecture, ..
-        } => {
-            field("name", name.len(), l.max_string_bytes)?;
-            field("architecture", architecture.len(), l.max_string_bytes)?;
-        }
-        TxKind::RegisterMiner {
-            offers,
-            p2p_addr,
-            attestation,
-            ..
-        }
-        | TxKind::UpdateMiner {
-            offers,
-            p2p_addr,
-            attestation,
-            ..
-        } => {
-            field("offers", offers.len(), l.max_offers)?;
-            field("p2p_addr", p2p_addr.len(), l.max_string_bytes)?;
-            field(
-                "attestation",
-                attestation_len(attestation),
-                l.max_attestation_bytes,
-            )?;
-        }
-        TxKind::SubmitJob { sealed_prompt, .. } => {
-            field(
-                "sealed_prompt",
-                sealed_prompt.ciphertext.len(),
-                l.max_sealed_prompt_bytes,
-            )?;
-        }
-        TxKind::PostResult {
-            payload,
-            sealed_record_key,
-            attestation,
-            ..
-        } => {
-            field("payload", payload.len(), l.max_payload_bytes)?;
-            field(
-                "sealed_record_key",
-                sealed_record_key.ciphertext.len(),
-                key_max,
-            )?;
-            let ev = match attestation {
-                Some(AttestationEvidence::Tdx { quote }) => quote.len(),
-                _ => 0,
-            };
-            field("attestation", ev, l.max_attestation_bytes)?;
-        }
-        TxKind::TransferRecord { sealed_key, .. } => {
-            field("sealed_key", sealed_key.ciphertext.len(), key_max)?;
-        }
-        TxKind::ListRecords {
-            records,
-            title,
-            description,
-            ..
-        } => {
-            field("records", records.len(), l.max_bundle_records)?;
-            field("title", title.len(), l.max_string_bytes)?;
-            field("description", description.len(), l.max_string_bytes)?;
-        }
-        TxKind::Deliver { sealed_keys, .. } => {
-            field("sealed_keys", sealed_keys.len(), l.max_bundle_records)?;
-            for k in sealed_keys {
-                field("sealed_keys[]", k.ciphertext.len(), key_max)?;
-            }
-        }
-    }
-    Ok(())
+    kind.check_limits(&spec.limits)
 }
 
 /// The stateless rules of one transaction except its signature.
@@ -308,7 +222,7 @@ pub(crate) fn prepare_txs(block: &Block, spec: &ChainSpec) -> Result<PreparedTxs
     let jobs = block
         .txs
         .iter()
-        .filter(|t| matches!(t.tx.kind, TxKind::SubmitJob { .. }))
+        .filter(|t| matches!(t.tx.kind, TxKind::SubmitJob(_)))
         .count() as u64;
     let max_jobs = u64::from(spec.limits.max_jobs_per_block);
     if jobs > max_jobs {

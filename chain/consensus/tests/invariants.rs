@@ -14,6 +14,7 @@ use infernet_consensus::{BlockError, apply_block, total_supply};
 use infernet_crypto::{Address, Hash, Identity};
 use infernet_types::state::{ListingStatus, PurchaseStatus, SellerStats, StateKey, StateValue};
 use infernet_types::{Amount, ComplaintReason, SignedTransaction, TxKind};
+use infernet_types::{Buy, CancelListing, Complain, Deliver, ListRecords, RateJob, TransferRecord};
 use proptest::prelude::*;
 
 const USERS: usize = 6;
@@ -237,7 +238,7 @@ fn candidates(
                     Some(StateValue::Job(j)) if !from.is_multiple_of(3) => index_of(ids, &j.user),
                     _ => from,
                 };
-                (from, TxKind::RateJob { job, score }, 0)
+                (from, TxKind::RateJob(RateJob { job, score }), 0)
             }
             Op::List {
                 from,
@@ -246,13 +247,13 @@ fn candidates(
                 ttl,
             } => (
                 record_owner(chain, ids, pick(&seen.jobs, record), from),
-                TxKind::ListRecords {
+                TxKind::ListRecords(ListRecords {
                     records: vec![pick(&seen.jobs, record)],
                     price: Amount(price),
                     until: h + ttl,
                     title: "t".into(),
                     description: String::new(),
-                },
+                }),
                 0,
             ),
             Op::Cancel { from, listing } => {
@@ -263,14 +264,14 @@ fn candidates(
                     }
                     _ => from,
                 };
-                (from, TxKind::CancelListing { listing }, 0)
+                (from, TxKind::CancelListing(CancelListing { listing }), 0)
             }
             Op::Buy { from, listing } => (
                 from,
-                TxKind::Buy {
+                TxKind::Buy(Buy {
                     listing: pick(&seen.listings, listing),
                     reply_key: serving_key(&ids[from]),
-                },
+                }),
                 0,
             ),
             Op::Deliver { from, purchase } => {
@@ -286,20 +287,20 @@ fn candidates(
                 };
                 (
                     seller,
-                    TxKind::Deliver {
+                    TxKind::Deliver(Deliver {
                         purchase,
                         sealed_keys: vec![sealed(4, 48)],
-                    },
+                    }),
                     0,
                 )
             }
             Op::TransferRecord { from, record, to } => (
                 record_owner(chain, ids, pick(&seen.jobs, record), from),
-                TxKind::TransferRecord {
+                TxKind::TransferRecord(TransferRecord {
                     record: pick(&seen.jobs, record),
                     to: ids[to].address(),
                     sealed_key: sealed(3, 48),
-                },
+                }),
                 0,
             ),
             Op::Complain {
@@ -318,12 +319,12 @@ fn candidates(
                 };
                 (
                     from,
-                    TxKind::Complain {
+                    TxKind::Complain(Complain {
                         purchase,
                         record_index: index,
                         reason: ComplaintReason::ALL[usize::from(reason) % 4],
                         detail: "does not match".into(),
-                    },
+                    }),
                     0,
                 )
             }
@@ -331,9 +332,9 @@ fn candidates(
         let n = *next.entry(from).or_insert_with(|| chain.nonce(&ids[from]));
         let tx = sign_tx(spec, &ids[from], n + nonce_skew, kind.clone());
         match kind {
-            TxKind::SubmitJob { .. } => seen.jobs.push(tx.txid()),
-            TxKind::ListRecords { .. } => seen.listings.push(tx.txid()),
-            TxKind::Buy { .. } => seen.purchases.push(tx.txid()),
+            TxKind::SubmitJob(_) => seen.jobs.push(tx.txid()),
+            TxKind::ListRecords(_) => seen.listings.push(tx.txid()),
+            TxKind::Buy(_) => seen.purchases.push(tx.txid()),
             _ => {}
         }
         // Keep the sender's nonce in step only if the block builder accepts the transaction
@@ -651,24 +652,24 @@ proptest! {
             prop_assert_eq!(chain.mine(vec![tx]), 0);
             jobs.push(job);
         }
-        let tx = next_tx(&chain, seller, TxKind::ListRecords {
+        let tx = next_tx(&chain, seller, TxKind::ListRecords(ListRecords {
             records: jobs.clone(),
             price: Amount(price),
             until: chain.height() + 10,
             title: "bundle".into(),
             description: String::new(),
-        });
+        }));
         let listing = tx.txid();
         prop_assert_eq!(chain.mine(vec![tx]), 0);
-        let tx = next_tx(&chain, buyer, TxKind::Buy { listing, reply_key: serving_key(buyer) });
+        let tx = next_tx(&chain, buyer, TxKind::Buy(Buy { listing, reply_key: serving_key(buyer) }));
         let purchase = tx.txid();
         prop_assert_eq!(chain.mine(vec![tx]), 0);
         let before: Vec<u64> = ids.iter().map(|i| chain.account(&i.address()).balance.0).collect();
         let supply_before = total_supply(chain.state.entries()).unwrap();
-        let tx = next_tx(&chain, seller, TxKind::Deliver {
+        let tx = next_tx(&chain, seller, TxKind::Deliver(Deliver {
             purchase,
             sealed_keys: vec![sealed(4, 48); records],
-        });
+        }));
         let fee = tx.tx.fee.0;
         prop_assert_eq!(chain.mine(vec![tx]), 0);
 

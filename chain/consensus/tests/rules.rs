@@ -17,6 +17,10 @@ use infernet_types::{
     Amount, Attestation, AttestationEvidence, ChainSpec, ComplaintReason, Header, Target,
     Transaction, TxKind,
 };
+use infernet_types::{
+    Buy, CancelListing, Complain, Deliver, ListRecords, PostResult, RateJob, RegisterMiner,
+    RegisterModel, SubmitJob, TransferRecord, UpdateMiner,
+};
 use std::rc::Rc;
 
 const MODEL: u8 = 1;
@@ -112,13 +116,13 @@ fn world_with_record() -> World {
 }
 
 fn list_kind(records: Vec<Hash>, price: u64, until: u64) -> TxKind {
-    TxKind::ListRecords {
+    TxKind::ListRecords(ListRecords {
         records,
         price: Amount(price),
         until,
         title: "t".into(),
         description: "d".into(),
-    }
+    })
 }
 
 // ---------------------------------------------------------------- block rules
@@ -369,14 +373,14 @@ fn r020_r021_r022_r023_stateless() {
     let chain = Chain::new(spec);
     let ids = ids();
     let h = 1;
-    let long = TxKind::RegisterModel {
+    let long = TxKind::RegisterModel(RegisterModel {
         id: model_id(1),
         name: "x".repeat(test_spec().limits.max_string_bytes as usize + 1),
         architecture: "llama".into(),
         context_length: 1,
         royalty_bps: 0,
         parent: None,
-    };
+    });
     let tx = next_tx(&chain, &ids[0], long.clone());
     assert!(matches!(
         check_tx(&chain.state, &chain.spec, h, &tx),
@@ -473,24 +477,24 @@ fn r032_overflow() {
         Amount(0),
     );
     let k = match k {
-        TxKind::RegisterMiner {
+        TxKind::RegisterMiner(RegisterMiner {
             serving_key,
             offers,
             p2p_addr,
             attestation,
             ..
-        } => TxKind::UpdateMiner {
+        }) => TxKind::UpdateMiner(UpdateMiner {
             serving_key,
             offers,
             p2p_addr,
             attestation,
             bond_top_up: Amount(0),
-        },
+        }),
         _ => unreachable!(),
     };
     w.ok(&m, k);
     let mut job = submit_job(&w.miner(), &w.user(), model_id(MODEL), w.chain.height() + 5);
-    if let TxKind::SubmitJob { price_in, .. } = &mut job {
+    if let TxKind::SubmitJob(SubmitJob { price_in, .. }) = &mut job {
         *price_in = Amount(u64::MAX / 2);
     }
     assert_eq!(
@@ -591,19 +595,19 @@ fn r050_to_r055_register_miner() {
     ));
     let with_att =
         |att: Attestation| match register_miner(&o, vec![offer(model_id(MODEL), 1, 1)], bond) {
-            TxKind::RegisterMiner {
+            TxKind::RegisterMiner(RegisterMiner {
                 serving_key,
                 offers,
                 p2p_addr,
                 bond,
                 ..
-            } => TxKind::RegisterMiner {
+            }) => TxKind::RegisterMiner(RegisterMiner {
                 serving_key,
                 offers,
                 p2p_addr,
                 attestation: att,
                 bond,
-            },
+            }),
             _ => unreachable!(),
         };
     assert!(matches!(
@@ -696,24 +700,28 @@ fn job_with(w: &World, f: impl FnOnce(&mut TxKind)) -> TxError {
 fn r060_to_r064_submit_job() {
     let w = world();
     assert_eq!(
-        job_with(&w, |k| if let TxKind::SubmitJob { model, .. } = k {
-            *model = model_id(PARENT_MODEL)
+        job_with(&w, |k| {
+            if let TxKind::SubmitJob(SubmitJob { model, .. }) = k {
+                *model = model_id(PARENT_MODEL)
+            }
         }),
         TxError::NoOffer {
             model: model_id(PARENT_MODEL)
         }
     );
     assert!(matches!(
-        job_with(&w, |k| if let TxKind::SubmitJob { price_out, .. } = k {
-            *price_out = Amount(21)
+        job_with(&w, |k| {
+            if let TxKind::SubmitJob(SubmitJob { price_out, .. }) = k {
+                *price_out = Amount(21)
+            }
         }),
         TxError::PriceAboveOffer { .. }
     ));
     assert!(matches!(
         job_with(&w, |k| {
-            if let TxKind::SubmitJob {
+            if let TxKind::SubmitJob(SubmitJob {
                 max_output_tokens, ..
-            } = k
+            }) = k
             {
                 *max_output_tokens = 257
             }
@@ -725,9 +733,9 @@ fn r060_to_r064_submit_job() {
     ));
     assert!(matches!(
         job_with(&w, |k| {
-            if let TxKind::SubmitJob {
+            if let TxKind::SubmitJob(SubmitJob {
                 max_input_tokens, ..
-            } = k
+            }) = k
             {
                 *max_input_tokens = 0
             }
@@ -736,23 +744,27 @@ fn r060_to_r064_submit_job() {
     ));
     let h = w.chain.height();
     assert!(matches!(
-        job_with(&w, |k| if let TxKind::SubmitJob { expiry, .. } = k {
-            *expiry = h + 1 - 1
+        job_with(&w, |k| {
+            if let TxKind::SubmitJob(SubmitJob { expiry, .. }) = k {
+                *expiry = h + 1 - 1
+            }
         }),
         TxError::BadJobExpiry { .. }
     ));
     assert!(matches!(
-        job_with(&w, |k| if let TxKind::SubmitJob { expiry, .. } = k {
-            *expiry = h + 1000
+        job_with(&w, |k| {
+            if let TxKind::SubmitJob(SubmitJob { expiry, .. }) = k {
+                *expiry = h + 1000
+            }
         }),
         TxError::BadJobExpiry { .. }
     ));
     assert_eq!(
         job_with(&w, |k| {
-            if let TxKind::SubmitJob {
+            if let TxKind::SubmitJob(SubmitJob {
                 require_attestation,
                 ..
-            } = k
+            }) = k
             {
                 *require_attestation = true
             }
@@ -829,7 +841,7 @@ fn r070_to_r075_post_result_rules() {
     ));
     assert_eq!(
         result_with(&w, &m, |k| {
-            if let TxKind::PostResult { input_tokens, .. } = k {
+            if let TxKind::PostResult(PostResult { input_tokens, .. }) = k {
                 *input_tokens = 79
             }
         }),
@@ -838,16 +850,18 @@ fn r070_to_r075_post_result_rules() {
         }
     );
     assert_eq!(
-        result_with(&w, &m, |k| if let TxKind::PostResult { receipt, .. } = k {
-            receipt.user = Address::from_bytes([1; 32])
+        result_with(&w, &m, |k| {
+            if let TxKind::PostResult(PostResult { receipt, .. }) = k {
+                receipt.user = Address::from_bytes([1; 32])
+            }
         }),
         TxError::ReceiptMismatch { field: "user" }
     );
     assert_eq!(
         result_with(&w, &m, |k| {
-            if let TxKind::PostResult {
+            if let TxKind::PostResult(PostResult {
                 receipt_signature, ..
-            } = k
+            }) = k
             {
                 *receipt_signature = infernet_crypto::Signature([0; 64])
             }
@@ -932,7 +946,7 @@ fn r076_attested_jobs_need_evidence() {
     let report = Attestation::report_data(&serving_key(&m), &[model_id(MODEL)]);
     w.ok(
         &m,
-        TxKind::UpdateMiner {
+        TxKind::UpdateMiner(UpdateMiner {
             serving_key: serving_key(&m),
             offers: vec![offer(model_id(MODEL), 10, 20)],
             p2p_addr: "x".into(),
@@ -940,13 +954,13 @@ fn r076_attested_jobs_need_evidence() {
                 report_data: report,
             },
             bond_top_up: Amount(5),
-        },
+        }),
     );
     let mut k = submit_job(&m, &u, model_id(MODEL), w.chain.height() + 5);
-    if let TxKind::SubmitJob {
+    if let TxKind::SubmitJob(SubmitJob {
         require_attestation,
         ..
-    } = &mut k
+    }) = &mut k
     {
         *require_attestation = true;
     }
@@ -960,7 +974,7 @@ fn r076_attested_jobs_need_evidence() {
     ));
     let with = |ev: AttestationEvidence| {
         let mut k = base.clone();
-        if let TxKind::PostResult { attestation, .. } = &mut k {
+        if let TxKind::PostResult(PostResult { attestation, .. }) = &mut k {
             *attestation = Some(ev);
         }
         k
@@ -988,10 +1002,12 @@ fn r080_r081_r089_transfer_record() {
     let mut w = world_with_record();
     let u = w.user().clone();
     let o = w.other().clone();
-    let k = |rec| TxKind::TransferRecord {
-        record: rec,
-        to: o.address(),
-        sealed_key: sealed(3, 48),
+    let k = |rec| {
+        TxKind::TransferRecord(TransferRecord {
+            record: rec,
+            to: o.address(),
+            sealed_key: sealed(3, 48),
+        })
     };
     assert_eq!(
         w.err(&u, k(Hash([8; 32]))),
@@ -1059,30 +1075,30 @@ fn r084_r085_r086_cancel_and_buy() {
     assert_eq!(
         w.err(
             &o,
-            TxKind::CancelListing {
+            TxKind::CancelListing(CancelListing {
                 listing: Hash([1; 32])
-            }
+            })
         ),
         TxError::UnknownListing {
             listing: Hash([1; 32])
         }
     );
     assert_eq!(
-        w.err(&o, TxKind::CancelListing { listing }),
+        w.err(&o, TxKind::CancelListing(CancelListing { listing })),
         TxError::NotSeller { listing }
     );
-    w.ok(&u, TxKind::CancelListing { listing });
+    w.ok(&u, TxKind::CancelListing(CancelListing { listing }));
     assert_eq!(
-        w.err(&u, TxKind::CancelListing { listing }),
+        w.err(&u, TxKind::CancelListing(CancelListing { listing })),
         TxError::ListingNotOpen { listing }
     );
     assert_eq!(
         w.err(
             &o,
-            TxKind::Buy {
+            TxKind::Buy(Buy {
                 listing,
                 reply_key: serving_key(&o)
-            }
+            })
         ),
         TxError::ListingNotOpen { listing }
     );
@@ -1102,10 +1118,10 @@ fn r087_r088_buy_deliver_and_sale_split() {
     assert_eq!(
         w.err(
             &u,
-            TxKind::Deliver {
+            TxKind::Deliver(Deliver {
                 purchase: Hash([6; 32]),
                 sealed_keys: vec![]
-            }
+            })
         ),
         TxError::NoPendingPurchase {
             purchase: Hash([6; 32])
@@ -1114,20 +1130,20 @@ fn r087_r088_buy_deliver_and_sale_split() {
     assert_eq!(
         w.err(
             &o,
-            TxKind::Deliver {
+            TxKind::Deliver(Deliver {
                 purchase,
                 sealed_keys: vec![sealed(4, 48)]
-            }
+            })
         ),
         TxError::NotSeller { listing }
     );
     assert_eq!(
         w.err(
             &u,
-            TxKind::Deliver {
+            TxKind::Deliver(Deliver {
                 purchase,
                 sealed_keys: vec![]
-            }
+            })
         ),
         TxError::SealedKeyCount {
             expected: 1,
@@ -1142,10 +1158,10 @@ fn r087_r088_buy_deliver_and_sale_split() {
     let tx = next_tx(
         &w.chain,
         &u,
-        TxKind::Deliver {
+        TxKind::Deliver(Deliver {
             purchase,
             sealed_keys: vec![sealed(4, 48)],
-        },
+        }),
     );
     let fee = tx.tx.fee.0;
     assert_eq!(w.chain.mine(vec![tx]), 0);
@@ -1190,10 +1206,10 @@ fn bought_world() -> (World, Hash, Hash) {
     let tx = next_tx(
         &w.chain,
         &o,
-        TxKind::Buy {
+        TxKind::Buy(Buy {
             listing,
             reply_key: serving_key(&o),
-        },
+        }),
     );
     let purchase = tx.txid();
     assert_eq!(w.chain.mine(vec![tx]), 0);
@@ -1206,21 +1222,21 @@ fn delivered_world() -> (World, Hash, Hash) {
     let u = w.user().clone();
     w.ok(
         &u,
-        TxKind::Deliver {
+        TxKind::Deliver(Deliver {
             purchase,
             sealed_keys: vec![sealed(4, 48)],
-        },
+        }),
     );
     (w, listing, purchase)
 }
 
 fn complain(purchase: Hash, record_index: u32) -> TxKind {
-    TxKind::Complain {
+    TxKind::Complain(Complain {
         purchase,
         record_index,
         reason: ComplaintReason::CommitmentMismatch,
         detail: "pair does not match the commitment".into(),
-    }
+    })
 }
 
 fn seller_stats(chain: &Chain, seller: &Identity) -> SellerStats {
@@ -1359,12 +1375,12 @@ fn complaint_detail_is_bounded_by_max_string_bytes() {
     let (w, _, purchase) = delivered_world();
     let o = w.other().clone();
     let max = w.chain.spec.limits.max_string_bytes;
-    let kind = TxKind::Complain {
+    let kind = TxKind::Complain(Complain {
         purchase,
         record_index: 0,
         reason: ComplaintReason::Other,
         detail: "d".repeat(max as usize + 1),
-    };
+    });
     assert!(matches!(
         w.err(&o, kind),
         TxError::FieldTooLarge {
@@ -1388,7 +1404,7 @@ fn seller_stats_count_listings_sales_cancellations_and_refunds() {
     );
     let first = tx.txid();
     assert_eq!(w.chain.mine(vec![tx]), 0);
-    w.ok(&u, TxKind::CancelListing { listing: first });
+    w.ok(&u, TxKind::CancelListing(CancelListing { listing: first }));
     // Listed, bought, not delivered: refunded at the deadline.
     let tx = next_tx(
         &w.chain,
@@ -1400,10 +1416,10 @@ fn seller_stats_count_listings_sales_cancellations_and_refunds() {
     let buy = next_tx(
         &w.chain,
         &o,
-        TxKind::Buy {
+        TxKind::Buy(Buy {
             listing: second,
             reply_key: serving_key(&o),
-        },
+        }),
     );
     let purchase = buy.txid();
     assert_eq!(w.chain.mine(vec![buy]), 0);
@@ -1424,20 +1440,20 @@ fn seller_stats_count_listings_sales_cancellations_and_refunds() {
     let buy = next_tx(
         &w.chain,
         &o,
-        TxKind::Buy {
+        TxKind::Buy(Buy {
             listing: second,
             reply_key: serving_key(&o),
-        },
+        }),
     );
     let purchase2 = buy.txid();
     assert_ne!(purchase, purchase2);
     assert_eq!(w.chain.mine(vec![buy]), 0);
     w.ok(
         &u,
-        TxKind::Deliver {
+        TxKind::Deliver(Deliver {
             purchase: purchase2,
             sealed_keys: vec![sealed(4, 48)],
-        },
+        }),
     );
     assert_eq!(
         seller_stats(&w.chain, &u),
@@ -1472,10 +1488,10 @@ fn undelivered_purchase_is_refunded_and_listing_reopens() {
     let tx = next_tx(
         &w.chain,
         &o,
-        TxKind::Buy {
+        TxKind::Buy(Buy {
             listing,
             reply_key: serving_key(&o),
-        },
+        }),
     );
     let fee = tx.tx.fee.0;
     let purchase = tx.txid();
@@ -1497,10 +1513,10 @@ fn undelivered_purchase_is_refunded_and_listing_reopens() {
     assert_eq!(
         w.err(
             &u,
-            TxKind::Deliver {
+            TxKind::Deliver(Deliver {
                 purchase,
                 sealed_keys: vec![sealed(4, 48)]
-            }
+            })
         ),
         TxError::NoPendingPurchase { purchase }
     );
@@ -1513,10 +1529,10 @@ fn r090_to_r093_rate_job() {
     assert_eq!(
         w.err(
             &u,
-            TxKind::RateJob {
+            TxKind::RateJob(RateJob {
                 job: w.job,
                 score: 5
-            }
+            })
         ),
         TxError::JobNotCompleted { job: w.job }
     );
@@ -1525,47 +1541,47 @@ fn r090_to_r093_rate_job() {
     assert_eq!(
         w.err(
             &o,
-            TxKind::RateJob {
+            TxKind::RateJob(RateJob {
                 job: w.job,
                 score: 5
-            }
+            })
         ),
         TxError::NotJobUser
     );
     assert_eq!(
         w.err(
             &u,
-            TxKind::RateJob {
+            TxKind::RateJob(RateJob {
                 job: w.job,
                 score: 0
-            }
+            })
         ),
         TxError::BadScore { score: 0 }
     );
     assert_eq!(
         w.err(
             &u,
-            TxKind::RateJob {
+            TxKind::RateJob(RateJob {
                 job: w.job,
                 score: 6
-            }
+            })
         ),
         TxError::BadScore { score: 6 }
     );
     w.ok(
         &u,
-        TxKind::RateJob {
+        TxKind::RateJob(RateJob {
             job: w.job,
             score: 4,
-        },
+        }),
     );
     assert_eq!(
         w.err(
             &u,
-            TxKind::RateJob {
+            TxKind::RateJob(RateJob {
                 job: w.job,
                 score: 5
-            }
+            })
         ),
         TxError::AlreadyRated { job: w.job }
     );
@@ -1775,10 +1791,10 @@ fn bundle_sale_splits_the_price_without_creating_or_losing_anything() {
     let tx = next_tx(
         &w.chain,
         &o,
-        TxKind::Buy {
+        TxKind::Buy(Buy {
             listing,
             reply_key: serving_key(&o),
-        },
+        }),
     );
     let purchase = tx.txid();
     assert_eq!(w.chain.mine(vec![tx]), 0);
@@ -1787,10 +1803,10 @@ fn bundle_sale_splits_the_price_without_creating_or_losing_anything() {
     let tx = next_tx(
         &w.chain,
         &u,
-        TxKind::Deliver {
+        TxKind::Deliver(Deliver {
             purchase,
             sealed_keys: vec![sealed(4, 48), sealed(5, 48)],
-        },
+        }),
     );
     let fee = tx.tx.fee.0;
     assert_eq!(w.chain.mine(vec![tx]), 0);

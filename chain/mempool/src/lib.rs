@@ -24,7 +24,7 @@ pub mod pool;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use infernet_consensus::{StateAccumulator, StateError, StateView, TxError, check_tx};
+use infernet_consensus::{StateAccumulator, StateError, StateView, TxError, TxRules, check_tx};
 use infernet_crypto::{Address, Hash};
 use infernet_types::{
     Amount, Block, ChainSpec, Encode, Height, SignedTransaction, StateKey, StateValue, TxKind,
@@ -113,32 +113,13 @@ impl<V: StateView + ?Sized> StateView for SenderAhead<'_, V> {
 }
 
 /// What a transaction takes from its sender's spendable balance, as far as it can be told
-/// from the transaction alone: fee, transfer amount, bond, bond top-up or job escrow.
+/// from the transaction alone: the fee plus its kind's [`TxRules::upfront_debit`] (transfer
+/// amount, bond, bond top-up or job escrow).
 /// Saturates (an overflowing transaction is refused by consensus anyway).
 #[must_use]
 pub fn upfront_debit(tx: &SignedTransaction) -> Amount {
     let fee = tx.tx.fee;
-    let extra = match &tx.tx.kind {
-        TxKind::Transfer { amount, .. } => *amount,
-        TxKind::RegisterMiner { bond, .. } => *bond,
-        TxKind::UpdateMiner { bond_top_up, .. } => *bond_top_up,
-        TxKind::SubmitJob {
-            max_input_tokens,
-            max_output_tokens,
-            price_in,
-            price_out,
-            ..
-        } => {
-            let input = price_in
-                .checked_mul(u64::from(*max_input_tokens))
-                .unwrap_or(Amount::MAX);
-            let output = price_out
-                .checked_mul(u64::from(*max_output_tokens))
-                .unwrap_or(Amount::MAX);
-            input.checked_add(output).unwrap_or(Amount::MAX)
-        }
-        _ => Amount::ZERO,
-    };
+    let extra = tx.tx.kind.upfront_debit();
     fee.checked_add(extra).unwrap_or(Amount::MAX)
 }
 
@@ -237,7 +218,7 @@ impl Mempool {
             nonce: tx.tx.nonce,
             fee: tx.tx.fee.base_units(),
             size: tx.encoded_len() as u64,
-            is_job: matches!(tx.tx.kind, TxKind::SubmitJob { .. }),
+            is_job: matches!(tx.tx.kind, TxKind::SubmitJob(_)),
         }
     }
 

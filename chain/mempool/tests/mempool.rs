@@ -9,6 +9,7 @@ use infernet_types::{
     Amount, Block, ChainSpec, DevAccount, Header, SignedTransaction, Transaction, TxKind,
     dev_accounts,
 };
+use infernet_types::{Complain, Transfer};
 
 const NOW: u64 = 4_000_000_000;
 
@@ -40,10 +41,10 @@ impl Env {
             sender: self.accounts[from].address,
             nonce,
             fee: Amount(0),
-            kind: TxKind::Transfer {
+            kind: TxKind::Transfer(Transfer {
                 to: self.accounts[(from + 1) % 10].address,
                 amount: Amount(amount),
-            },
+            }),
         };
         tx.fee = Amount(tx.signed_len() as u64 * fee_per_byte);
         tx.sign(&self.accounts[from].identity(), self.spec.chain_id)
@@ -119,10 +120,10 @@ fn admission_checks_signature_nonce_and_balance() {
 
     // A bad signature.
     let mut forged = env.tx(1, 0, 1_000, 10);
-    forged.tx.kind = TxKind::Transfer {
+    forged.tx.kind = TxKind::Transfer(Transfer {
         to: env.accounts[3].address,
         amount: Amount(999),
-    };
+    });
     let err = pool.insert(forged, &env.state).unwrap_err();
     assert!(
         matches!(err, MempoolError::Invalid(TxError::BadSignature { .. })),
@@ -299,12 +300,12 @@ fn complain_is_judged_by_consensus_and_costs_only_its_fee() {
         sender: env.accounts[0].address,
         nonce: 0,
         fee: Amount(0),
-        kind: TxKind::Complain {
+        kind: TxKind::Complain(Complain {
             purchase: Hash([3; 32]),
             record_index: 0,
             reason: infernet_types::ComplaintReason::Other,
             detail: "no such purchase".into(),
-        },
+        }),
     };
     tx.fee = Amount(tx.signed_len() as u64 * env.spec.min_fee_per_byte.0);
     let stx = tx.sign(&env.accounts[0].identity(), env.spec.chain_id);

@@ -6,6 +6,7 @@
 use infernet_consensus::{BlockContext, MemoryState, build_block};
 use infernet_crypto::Address;
 use infernet_mempool::{Mempool, MempoolConfig};
+use infernet_types::Transfer;
 use infernet_types::{Amount, ChainSpec, SignedTransaction, Transaction, TxKind, dev_accounts};
 use proptest::prelude::*;
 
@@ -21,10 +22,10 @@ fn tx(
         sender: accounts[from].address,
         nonce,
         fee: Amount(0),
-        kind: TxKind::Transfer {
+        kind: TxKind::Transfer(Transfer {
             to: accounts[(from + 1) % accounts.len()].address,
             amount: Amount(amount),
-        },
+        }),
     };
     tx.fee = Amount(tx.signed_len() as u64 * fee_per_byte);
     tx.sign(&accounts[from].identity(), spec.chain_id)

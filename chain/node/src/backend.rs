@@ -190,14 +190,12 @@ fn mempool_error(e: MempoolError, txid: Hash) -> RpcError {
         },
         MempoolError::Pool(p) => RpcError::TxRejected {
             rule: pool_rule(&p).into(),
+            name: pool_rule(&p).into(),
             message: p.to_string(),
         },
         MempoolError::Invalid(t) => RpcError::TxRejected {
-            rule: format!("{t:?}")
-                .split(['(', ' ', '{'])
-                .next()
-                .unwrap_or("invalid")
-                .to_owned(),
+            rule: t.rule().into(),
+            name: t.name().into(),
             message: t.to_string(),
         },
         MempoolError::State(s) => internal(s),

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use infernet_node::{Node, NodeConfig, NodeHandle};
 use infernet_rpc::client::{InfernetApiClient, http_client};
 use infernet_rpc::views::TxStatus;
+use infernet_types::Transfer;
 use infernet_types::{Amount, ChainSpec, Encode, Transaction, TxKind, dev_accounts};
 
 async fn wait_tip(node: &NodeHandle, hash: infernet_rpc::H256, secs: u64) -> bool {
@@ -28,10 +29,10 @@ fn transfer(nonce: u64, amount: u64) -> (String, infernet_types::Address) {
         sender: from.address,
         nonce,
         fee: Amount(10_000),
-        kind: TxKind::Transfer {
+        kind: TxKind::Transfer(Transfer {
             to,
             amount: Amount(amount),
-        },
+        }),
     }
     .sign(&from.identity(), ChainSpec::DEV_CHAIN_ID);
     (hex::encode(tx.encode()), to)
@@ -68,6 +69,35 @@ async fn dev_node_answers_rpc_seals_on_demand_and_mines_a_transfer() {
     let after = client.state_get_account(to.into()).await.unwrap();
     assert_eq!(after.balance.0, before.balance.0 + 1234);
     assert!(client.tx_pending(None).await.unwrap().is_empty());
+    node.shutdown().await;
+}
+
+/// A transaction the sender cannot pay is refused with the rule id and name of R-031, taken
+/// from the consensus error variant (not from its Debug text).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unpayable_transfer_is_rejected_with_rule_r031_and_its_name() {
+    let mut config = NodeConfig::for_tests(ChainSpec::dev());
+    config.p2p_addrs.clear();
+    let node = Node::start(config).await.unwrap();
+    let client = http_client(&node.rpc_url()).unwrap();
+    let (hex_tx, _) = transfer(0, u64::MAX / 2);
+    let err = client.tx_send(hex_tx).await.unwrap_err();
+    let infernet_rpc::client::ClientError::Call(obj) = &err else {
+        panic!("expected a call error, got {err:?}")
+    };
+    let data: serde_json::Value = serde_json::from_str(obj.data().unwrap().get()).unwrap();
+    assert_eq!(data["reason"], "tx_rejected", "{data}");
+    assert_eq!(data["rule"], "R-031", "{data}");
+    assert_eq!(data["name"], "insufficient_balance", "{data}");
+    match infernet_rpc::RpcError::from_error_object(obj) {
+        Some(infernet_rpc::RpcError::TxRejected { rule, name, .. }) => {
+            assert_eq!(
+                (rule.as_str(), name.as_str()),
+                ("R-031", "insufficient_balance")
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
     node.shutdown().await;
 }
 

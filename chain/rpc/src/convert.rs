@@ -14,6 +14,10 @@ use infernet_types::{
     ParentModel, Purchase, PurchaseStatus, Record, Reputation, SamplingParams, SealedBox,
     SellerStats, SignedTransaction, TxKind,
 };
+use infernet_types::{
+    Buy, CancelListing, Complain, Deliver, ListRecords, PostResult, RateJob, RegisterMiner,
+    RegisterModel, SubmitJob, Transfer, TransferRecord, UpdateMiner,
+};
 
 use crate::primitives::{Address, Amount, Bytes, H256, U64String};
 use crate::views::{
@@ -182,18 +186,18 @@ impl From<&TxKind> for TxKindView {
         let offers = |o: &[Offer]| o.iter().map(OfferView::from).collect::<Vec<_>>();
         let ids = |v: &[infernet_types::Hash]| v.iter().map(|h| H256::from(*h)).collect::<Vec<_>>();
         match kind {
-            TxKind::Transfer { to, amount } => TxKindView::Transfer {
+            TxKind::Transfer(Transfer { to, amount }) => TxKindView::Transfer {
                 to: (*to).into(),
                 amount: (*amount).into(),
             },
-            TxKind::RegisterModel {
+            TxKind::RegisterModel(RegisterModel {
                 id,
                 name,
                 architecture,
                 context_length,
                 royalty_bps,
                 parent,
-            } => TxKindView::RegisterModel {
+            }) => TxKindView::RegisterModel {
                 model: (*id).into(),
                 name: name.clone(),
                 architecture: architecture.clone(),
@@ -201,26 +205,26 @@ impl From<&TxKind> for TxKindView {
                 royalty_bps: *royalty_bps,
                 parent: parent.as_ref().map(ParentView::from),
             },
-            TxKind::RegisterMiner {
+            TxKind::RegisterMiner(RegisterMiner {
                 serving_key,
                 offers: o,
                 p2p_addr,
                 attestation,
                 bond,
-            } => TxKindView::RegisterMiner {
+            }) => TxKindView::RegisterMiner {
                 serving_key: (*serving_key).into(),
                 offers: offers(o),
                 p2p_addr: p2p_addr.clone(),
                 attestation: attestation.into(),
                 bond: (*bond).into(),
             },
-            TxKind::UpdateMiner {
+            TxKind::UpdateMiner(UpdateMiner {
                 serving_key,
                 offers: o,
                 p2p_addr,
                 attestation,
                 bond_top_up,
-            } => TxKindView::UpdateMiner {
+            }) => TxKindView::UpdateMiner {
                 serving_key: (*serving_key).into(),
                 offers: offers(o),
                 p2p_addr: p2p_addr.clone(),
@@ -228,7 +232,7 @@ impl From<&TxKind> for TxKindView {
                 bond_top_up: (*bond_top_up).into(),
             },
             TxKind::Unregister => TxKindView::Unregister,
-            TxKind::SubmitJob {
+            TxKind::SubmitJob(SubmitJob {
                 miner,
                 model,
                 sealed_prompt,
@@ -240,7 +244,7 @@ impl From<&TxKind> for TxKindView {
                 sampling,
                 expiry,
                 require_attestation,
-            } => TxKindView::SubmitJob {
+            }) => TxKindView::SubmitJob {
                 miner: (*miner).into(),
                 model: (*model).into(),
                 sealed_prompt: sealed_prompt.into(),
@@ -253,7 +257,7 @@ impl From<&TxKind> for TxKindView {
                 expiry: *expiry,
                 require_attestation: *require_attestation,
             },
-            TxKind::PostResult {
+            TxKind::PostResult(PostResult {
                 job,
                 input_tokens,
                 output_tokens,
@@ -262,7 +266,7 @@ impl From<&TxKind> for TxKindView {
                 receipt,
                 receipt_signature: _,
                 attestation,
-            } => TxKindView::PostResult {
+            }) => TxKindView::PostResult {
                 job: (*job).into(),
                 input_tokens: *input_tokens,
                 output_tokens: *output_tokens,
@@ -271,52 +275,52 @@ impl From<&TxKind> for TxKindView {
                 commitment: receipt.commitment.into(),
                 attested: attestation.is_some(),
             },
-            TxKind::TransferRecord {
+            TxKind::TransferRecord(TransferRecord {
                 record,
                 to,
                 sealed_key,
-            } => TxKindView::TransferRecord {
+            }) => TxKindView::TransferRecord {
                 record: (*record).into(),
                 to: (*to).into(),
                 sealed_key: sealed_key.into(),
             },
-            TxKind::ListRecords {
+            TxKind::ListRecords(ListRecords {
                 records,
                 price,
                 until,
                 title,
                 description,
-            } => TxKindView::ListRecords {
+            }) => TxKindView::ListRecords {
                 records: ids(records),
                 price: (*price).into(),
                 until: *until,
                 title: title.clone(),
                 description: description.clone(),
             },
-            TxKind::CancelListing { listing } => TxKindView::CancelListing {
+            TxKind::CancelListing(CancelListing { listing }) => TxKindView::CancelListing {
                 listing: (*listing).into(),
             },
-            TxKind::Buy { listing, reply_key } => TxKindView::Buy {
+            TxKind::Buy(Buy { listing, reply_key }) => TxKindView::Buy {
                 listing: (*listing).into(),
                 reply_key: (*reply_key).into(),
             },
-            TxKind::Deliver {
+            TxKind::Deliver(Deliver {
                 purchase,
                 sealed_keys,
-            } => TxKindView::Deliver {
+            }) => TxKindView::Deliver {
                 purchase: (*purchase).into(),
                 sealed_keys: sealed_keys.iter().map(SealedBoxView::from).collect(),
             },
-            TxKind::RateJob { job, score } => TxKindView::RateJob {
+            TxKind::RateJob(RateJob { job, score }) => TxKindView::RateJob {
                 job: (*job).into(),
                 score: *score,
             },
-            TxKind::Complain {
+            TxKind::Complain(Complain {
                 purchase,
                 record_index,
                 reason,
                 detail,
-            } => TxKindView::Complain {
+            }) => TxKindView::Complain {
                 purchase: (*purchase).into(),
                 record_index: *record_index,
                 reason: (*reason).into(),
@@ -549,10 +553,10 @@ mod tests {
             sender: identity.address(),
             nonce: 5,
             fee: ChainAmount(1_000),
-            kind: TxKind::Transfer {
+            kind: TxKind::Transfer(Transfer {
                 to: chain_addr(2),
                 amount: ChainAmount(u64::MAX),
-            },
+            }),
         }
         .sign(&identity, 1337);
         let header = Header {

@@ -85,8 +85,13 @@ pub enum RpcError {
     /// The transaction breaks a rule against the current state.
     #[error("transaction rejected ({rule}): {message}")]
     TxRejected {
-        /// Stable rule identifier (e.g. a spec rule id or `nonce_too_low`, `fee_too_low`).
+        /// Stable rule identifier: the spec rule id of a consensus rule (`R-031`), or for a
+        /// mempool policy the same string as `name` (`nonce_too_low`, `mempool_full`, …).
         rule: String,
+        /// Stable snake_case name of the broken rule (`insufficient_balance`), defined next
+        /// to the rule's error variant; empty when a node older than this field answered.
+        #[serde(default)]
+        name: String,
         /// Explanation for a person.
         message: String,
     },
@@ -193,6 +198,7 @@ impl RpcError {
             },
             RpcError::TxRejected {
                 rule: "…".into(),
+                name: "…".into(),
                 message: "…".into(),
             },
             RpcError::TxKnown { txid: H256::ZERO },

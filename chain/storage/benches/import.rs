@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use infernet_consensus::{BlockContext, MemoryState, StateView, apply_block, build_block, mine};
 use infernet_crypto::{Address, Identity, Seed};
 use infernet_storage::Store;
+use infernet_types::Transfer;
 use infernet_types::{
     Allocation, Amount, Block, ChainSpec, Header, SignedTransaction, StateKey, StateValue,
     Transaction, TxKind,
@@ -47,10 +48,10 @@ impl Bench {
                     sender: id.address(),
                     nonce: nonce_of(state, &id.address()),
                     fee: Amount(0),
-                    kind: TxKind::Transfer {
+                    kind: TxKind::Transfer(Transfer {
                         to: self.ids[(i + 1) % self.ids.len()].address(),
                         amount: Amount(1_000),
-                    },
+                    }),
                 };
                 tx.fee = Amount(tx.signed_len() as u64 * self.spec.min_fee_per_byte.0);
                 tx.sign(id, self.spec.chain_id)

@@ -15,6 +15,7 @@ use infernet_crypto::{Address, Hash};
 use infernet_types::{
     Amount, Block, Height, ListingStatus, RecordId, StateKey, StateValue, TxId, TxKind,
 };
+use infernet_types::{CancelListing, Complain, Deliver, ListRecords, PostResult, TransferRecord};
 
 use crate::error::StorageError;
 use crate::records::LayoutError;
@@ -224,7 +225,7 @@ pub(crate) fn events_of(
             purchase: None,
         };
         match &stx.tx.kind {
-            TxKind::PostResult { job, .. } => {
+            TxKind::PostResult(PostResult { job, .. }) => {
                 let Some(StateValue::Job(j)) = get(StateKey::Job(*job)) else {
                     return Err(missing("job"));
                 };
@@ -234,12 +235,12 @@ pub(crate) fn events_of(
                     ..event(*job, RecordEventKind::Minted)
                 });
             }
-            TxKind::TransferRecord { record, to, .. } => out.push(RecordEvent {
+            TxKind::TransferRecord(TransferRecord { record, to, .. }) => out.push(RecordEvent {
                 from: Some(sender),
                 to: Some(*to),
                 ..event(*record, RecordEventKind::Transferred)
             }),
-            TxKind::ListRecords { records, price, .. } => {
+            TxKind::ListRecords(ListRecords { records, price, .. }) => {
                 for record in records {
                     out.push(RecordEvent {
                         from: Some(sender),
@@ -249,7 +250,7 @@ pub(crate) fn events_of(
                     });
                 }
             }
-            TxKind::CancelListing { listing } => {
+            TxKind::CancelListing(CancelListing { listing }) => {
                 let Some(StateValue::Listing(l)) = get(StateKey::Listing(*listing)) else {
                     return Err(missing("listing"));
                 };
@@ -261,7 +262,7 @@ pub(crate) fn events_of(
                     });
                 }
             }
-            TxKind::Deliver { purchase, .. } => {
+            TxKind::Deliver(Deliver { purchase, .. }) => {
                 let Some(StateValue::Purchase(p)) = get(StateKey::Purchase(*purchase)) else {
                     return Err(missing("purchase"));
                 };
@@ -280,11 +281,11 @@ pub(crate) fn events_of(
                     });
                 }
             }
-            TxKind::Complain {
+            TxKind::Complain(Complain {
                 purchase,
                 record_index,
                 ..
-            } => {
+            }) => {
                 let Some(StateValue::Complaint(c)) =
                     get(StateKey::Complaint(*purchase, *record_index))
                 else {
@@ -298,14 +299,14 @@ pub(crate) fn events_of(
                     ..event(c.record, RecordEventKind::Complained)
                 });
             }
-            TxKind::Transfer { .. }
-            | TxKind::RegisterModel { .. }
-            | TxKind::RegisterMiner { .. }
-            | TxKind::UpdateMiner { .. }
+            TxKind::Transfer(_)
+            | TxKind::RegisterModel(_)
+            | TxKind::RegisterMiner(_)
+            | TxKind::UpdateMiner(_)
             | TxKind::Unregister
-            | TxKind::SubmitJob { .. }
-            | TxKind::Buy { .. }
-            | TxKind::RateJob { .. } => {}
+            | TxKind::SubmitJob(_)
+            | TxKind::Buy(_)
+            | TxKind::RateJob(_) => {}
         }
     }
     Ok(out)

@@ -13,6 +13,10 @@ use infernet_types::{
     Amount, Attestation, ComplaintReason, DevAccount, Offer, Receipt, SamplingParams, SealedBox,
     SignedTransaction, StateKey, StateValue, Transaction, TxKind, request_hash,
 };
+use infernet_types::{
+    Buy, CancelListing, Complain, Deliver, ListRecords, PostResult, RegisterMiner, RegisterModel,
+    SubmitJob, TransferRecord,
+};
 
 fn sealed(n: u8) -> SealedBox {
     SealedBox {
@@ -50,14 +54,14 @@ fn mint(chain: &mut Chain, store: &Store) -> Hash {
         chain,
         &a[0],
         0,
-        TxKind::RegisterModel {
+        TxKind::RegisterModel(RegisterModel {
             id: MODEL,
             name: "m".into(),
             architecture: "llama".into(),
             context_length: 2048,
             royalty_bps: 100,
             parent: None,
-        },
+        }),
     );
     import(chain, store, vec![model]);
     let miner_id: Identity = a[1].identity();
@@ -65,7 +69,7 @@ fn mint(chain: &mut Chain, store: &Store) -> Hash {
         chain,
         &a[1],
         0,
-        TxKind::RegisterMiner {
+        TxKind::RegisterMiner(RegisterMiner {
             serving_key: miner_id.reply_secret().public_key(),
             offers: vec![Offer {
                 model: MODEL,
@@ -76,7 +80,7 @@ fn mint(chain: &mut Chain, store: &Store) -> Hash {
             p2p_addr: "/ip4/127.0.0.1/tcp/1".into(),
             attestation: Attestation::None,
             bond: chain.spec.min_miner_bond,
-        },
+        }),
     );
     import(chain, store, vec![miner]);
     let user = a[2].identity();
@@ -85,7 +89,7 @@ fn mint(chain: &mut Chain, store: &Store) -> Hash {
         chain,
         &a[2],
         0,
-        TxKind::SubmitJob {
+        TxKind::SubmitJob(SubmitJob {
             miner: a[1].address,
             model: MODEL,
             sealed_prompt: sealed(1),
@@ -97,7 +101,7 @@ fn mint(chain: &mut Chain, store: &Store) -> Hash {
             sampling: SamplingParams::GREEDY,
             expiry,
             require_attestation: false,
-        },
+        }),
     );
     let job = submit.txid();
     import(chain, store, vec![submit]);
@@ -118,7 +122,7 @@ fn mint(chain: &mut Chain, store: &Store) -> Hash {
         chain,
         &a[1],
         1,
-        TxKind::PostResult {
+        TxKind::PostResult(PostResult {
             job,
             input_tokens: 3,
             output_tokens: 4,
@@ -127,7 +131,7 @@ fn mint(chain: &mut Chain, store: &Store) -> Hash {
             receipt,
             receipt_signature,
             attestation: None,
-        },
+        }),
     );
     import(chain, store, vec![post]);
     job
@@ -139,13 +143,13 @@ fn list(chain: &Chain, store: &Store, nonce: u64, record: Hash) -> SignedTransac
         chain,
         &a[2],
         nonce,
-        TxKind::ListRecords {
+        TxKind::ListRecords(ListRecords {
             records: vec![record],
             price: Amount(5_000),
             until: store.tip().height() + 10,
             title: "t".into(),
             description: String::new(),
-        },
+        }),
     )
 }
 
@@ -174,7 +178,7 @@ fn market_life_is_indexed_undone_and_reopened() {
         &chain,
         &a[2],
         2,
-        TxKind::CancelListing { listing: l1.txid() },
+        TxKind::CancelListing(CancelListing { listing: l1.txid() }),
     );
     import(&mut chain, &store, vec![cancel]);
     let l2 = list(&chain, &store, 3, record);
@@ -184,10 +188,10 @@ fn market_life_is_indexed_undone_and_reopened() {
         &chain,
         &a[3],
         0,
-        TxKind::Buy {
+        TxKind::Buy(Buy {
             listing,
             reply_key: a[3].identity().reply_secret().public_key(),
-        },
+        }),
     );
     let purchase = buy.txid();
     import(&mut chain, &store, vec![buy]);
@@ -195,10 +199,10 @@ fn market_life_is_indexed_undone_and_reopened() {
         &chain,
         &a[2],
         4,
-        TxKind::Deliver {
+        TxKind::Deliver(Deliver {
             purchase,
             sealed_keys: vec![sealed(7)],
-        },
+        }),
     );
     let deliver_id = deliver.txid();
     let sold_block = import(&mut chain, &store, vec![deliver]);
@@ -206,12 +210,12 @@ fn market_life_is_indexed_undone_and_reopened() {
         &chain,
         &a[3],
         1,
-        TxKind::Complain {
+        TxKind::Complain(Complain {
             purchase,
             record_index: 0,
             reason: ComplaintReason::KeyDoesNotOpen,
             detail: "sealed key does not open".into(),
-        },
+        }),
     );
     let complain_id = complain.txid();
     import(&mut chain, &store, vec![complain]);
@@ -220,11 +224,11 @@ fn market_life_is_indexed_undone_and_reopened() {
         &chain,
         &a[3],
         2,
-        TxKind::TransferRecord {
+        TxKind::TransferRecord(TransferRecord {
             record,
             to: a[4].address,
             sealed_key: sealed(8),
-        },
+        }),
     );
     import(&mut chain, &store, vec![give]);
 

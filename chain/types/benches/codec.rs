@@ -5,6 +5,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use infernet_crypto::{Address, Hash, Identity, Seed};
+use infernet_types::Transfer;
 use infernet_types::{
     Amount, Block, ChainSpec, Coinbase, Encode, Header, Target, Transaction, TxKind, decode_exact,
 };
@@ -22,10 +23,10 @@ fn block() -> Block {
                 sender: id.address(),
                 nonce: (i / ids.len()) as u64,
                 fee: Amount(2_000),
-                kind: TxKind::Transfer {
+                kind: TxKind::Transfer(Transfer {
                     to: Address([7; 32]),
                     amount: Amount(1),
-                },
+                }),
             }
             .sign(id, ChainSpec::DEV_CHAIN_ID)
         })

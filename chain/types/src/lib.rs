@@ -7,8 +7,11 @@
 //!   trailing bytes and non-canonical forms (byte layout: `specs/encoding.md`);
 //! - [`amount`]: [`Amount`] with checked arithmetic only;
 //! - [`primitives`]: [`Height`], the id aliases, the PoW [`Target`];
-//! - [`transaction`]: [`Transaction`], [`TxKind`] (the fourteen kinds), [`SignedTransaction`]
-//!   with signing, verification and txids, and the [`Coinbase`];
+//! - [`transaction`]: [`Transaction`], [`SignedTransaction`] with signing, verification and
+//!   txids, and the [`Coinbase`];
+//! - [`tx_kinds`]: [`TxKind`] and one struct per kind (fourteen), each with its encoding;
+//! - [`money`]: the job cost and settlement, royalty lineage, sale split and minimum fee, the
+//!   one implementation consensus, mempool, miner and wallet share;
 //! - [`inference`]: offers, sampling parameters, attestations, the miner's [`Receipt`] and
 //!   the record plaintext commitment;
 //! - [`block`]: [`Header`] (block hash, PoW hash) and [`Block`] (tx root);
@@ -29,6 +32,9 @@ pub mod amount;
 pub mod block;
 pub mod encoding;
 pub mod inference;
+pub mod money;
+#[cfg(test)]
+mod money_props;
 pub mod primitives;
 #[cfg(test)]
 mod proptests;
@@ -38,6 +44,7 @@ pub mod state;
 #[cfg(any(test, feature = "proptest"))]
 pub mod test_utils;
 pub mod transaction;
+pub mod tx_kinds;
 #[cfg(test)]
 mod unit_tests;
 
@@ -57,8 +64,11 @@ pub use state::{
     Account, Complaint, Job, JobStatus, Listing, ListingStatus, Miner, Model, Payout, Purchase,
     PurchaseStatus, Record, Reputation, SellerStats, StateKey, StateValue,
 };
-pub use transaction::{
-    Coinbase, ComplaintReason, ParentModel, SignedTransaction, Transaction, TxKind,
+pub use transaction::{Coinbase, SignedTransaction, Transaction};
+pub use tx_kinds::{
+    Buy, CancelListing, Complain, ComplaintReason, Deliver, ListRecords, ParentModel, PostResult,
+    RateJob, RegisterMiner, RegisterModel, SubmitJob, Transfer, TransferRecord, TxKind,
+    UpdateMiner,
 };
 
 /// Re-exported crypto types that appear in this crate's public API.

@@ -192,3 +192,23 @@ proptest! {
         prop_assert_eq!(serde_json::from_str::<StateKey>(&json).unwrap(), key);
     }
 }
+
+/// The strategy yields every kind: a kind added to [`crate::TxKind`] but not to
+/// [`arb_tx_kind`] fails here instead of going untested.
+#[test]
+fn arb_tx_kind_yields_every_kind() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    let strategy = arb_tx_kind();
+    let mut runner = TestRunner::deterministic();
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..5_000 {
+        let kind = strategy.new_tree(&mut runner).unwrap().current();
+        seen.insert(kind.tag());
+        if seen.len() == crate::TxKind::NAMES.len() {
+            return;
+        }
+    }
+    panic!("arb_tx_kind yielded only the tags {seen:?}");
+}

@@ -21,6 +21,10 @@ use crate::state::{
 use crate::transaction::{
     Coinbase, ComplaintReason, ParentModel, SignedTransaction, Transaction, TxKind,
 };
+use crate::tx_kinds::{
+    Buy, CancelListing, Complain, Deliver, ListRecords, PostResult, RateJob, RegisterMiner,
+    RegisterModel, SubmitJob, Transfer, TransferRecord, UpdateMiner,
+};
 use crate::{Amount, Block, Header};
 
 /// Any 32-byte hash.
@@ -164,7 +168,8 @@ pub fn arb_parent() -> impl Strategy<Value = ParentModel> {
 /// Any transaction kind (all fourteen).
 pub fn arb_tx_kind() -> impl Strategy<Value = TxKind> {
     prop_oneof![
-        (arb_address(), arb_amount()).prop_map(|(to, amount)| TxKind::Transfer { to, amount }),
+        (arb_address(), arb_amount())
+            .prop_map(|(to, amount)| TxKind::Transfer(Transfer { to, amount })),
         (
             arb_hash(),
             arb_string(),
@@ -175,14 +180,14 @@ pub fn arb_tx_kind() -> impl Strategy<Value = TxKind> {
         )
             .prop_map(
                 |(id, name, architecture, context_length, royalty_bps, parent)| {
-                    TxKind::RegisterModel {
+                    TxKind::RegisterModel(RegisterModel {
                         id,
                         name,
                         architecture,
                         context_length,
                         royalty_bps,
                         parent,
-                    }
+                    })
                 }
             ),
         (
@@ -193,13 +198,13 @@ pub fn arb_tx_kind() -> impl Strategy<Value = TxKind> {
             arb_amount()
         )
             .prop_map(|(serving_key, offers, p2p_addr, attestation, bond)| {
-                TxKind::RegisterMiner {
+                TxKind::RegisterMiner(RegisterMiner {
                     serving_key,
                     offers,
                     p2p_addr,
                     attestation,
                     bond,
-                }
+                })
             }),
         (
             arb_reply_key(),
@@ -210,13 +215,13 @@ pub fn arb_tx_kind() -> impl Strategy<Value = TxKind> {
         )
             .prop_map(
                 |(serving_key, offers, p2p_addr, attestation, bond_top_up)| {
-                    TxKind::UpdateMiner {
+                    TxKind::UpdateMiner(UpdateMiner {
                         serving_key,
                         offers,
                         p2p_addr,
                         attestation,
                         bond_top_up,
-                    }
+                    })
                 }
             ),
         Just(TxKind::Unregister),
@@ -230,7 +235,7 @@ pub fn arb_tx_kind() -> impl Strategy<Value = TxKind> {
                     (miner, model, sealed_prompt, reply_key),
                     (max_input_tokens, max_output_tokens, price_in, price_out),
                     (sampling, expiry, require_attestation),
-                )| TxKind::SubmitJob {
+                )| TxKind::SubmitJob(SubmitJob {
                     miner,
                     model,
                     sealed_prompt,
@@ -242,7 +247,7 @@ pub fn arb_tx_kind() -> impl Strategy<Value = TxKind> {
                     sampling,
                     expiry,
                     require_attestation,
-                }
+                })
             ),
         (
             (arb_hash(), any::<u32>(), any::<u32>(), arb_bytes()),
@@ -257,7 +262,7 @@ pub fn arb_tx_kind() -> impl Strategy<Value = TxKind> {
                 |(
                     (job, input_tokens, output_tokens, payload),
                     (sealed_record_key, receipt, receipt_signature, attestation),
-                )| TxKind::PostResult {
+                )| TxKind::PostResult(PostResult {
                     job,
                     input_tokens,
                     output_tokens,
@@ -266,14 +271,14 @@ pub fn arb_tx_kind() -> impl Strategy<Value = TxKind> {
                     receipt,
                     receipt_signature,
                     attestation,
-                }
+                })
             ),
         (arb_hash(), arb_address(), arb_sealed_box()).prop_map(|(record, to, sealed_key)| {
-            TxKind::TransferRecord {
+            TxKind::TransferRecord(TransferRecord {
                 record,
                 to,
                 sealed_key,
-            }
+            })
         }),
         (
             vec(arb_hash(), 0..4),
@@ -283,38 +288,38 @@ pub fn arb_tx_kind() -> impl Strategy<Value = TxKind> {
             arb_string()
         )
             .prop_map(|(records, price, until, title, description)| {
-                TxKind::ListRecords {
+                TxKind::ListRecords(ListRecords {
                     records,
                     price,
                     until,
                     title,
                     description,
-                }
+                })
             }),
-        arb_hash().prop_map(|listing| TxKind::CancelListing { listing }),
+        arb_hash().prop_map(|listing| TxKind::CancelListing(CancelListing { listing })),
         (arb_hash(), arb_reply_key())
-            .prop_map(|(listing, reply_key)| TxKind::Buy { listing, reply_key }),
+            .prop_map(|(listing, reply_key)| TxKind::Buy(Buy { listing, reply_key })),
         (arb_hash(), vec(arb_sealed_box(), 0..4)).prop_map(|(purchase, sealed_keys)| {
-            TxKind::Deliver {
+            TxKind::Deliver(Deliver {
                 purchase,
                 sealed_keys,
-            }
+            })
         }),
-        (arb_hash(), any::<u8>()).prop_map(|(job, score)| TxKind::RateJob { job, score }),
+        (arb_hash(), any::<u8>()).prop_map(|(job, score)| TxKind::RateJob(RateJob { job, score })),
         (
             arb_hash(),
             any::<u32>(),
             arb_complaint_reason(),
             arb_string()
         )
-            .prop_map(
-                |(purchase, record_index, reason, detail)| TxKind::Complain {
+            .prop_map(|(purchase, record_index, reason, detail)| TxKind::Complain(
+                Complain {
                     purchase,
                     record_index,
                     reason,
                     detail,
                 }
-            ),
+            )),
     ]
 }
 

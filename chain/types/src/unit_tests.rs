@@ -9,6 +9,7 @@ use crate::inference::{Attestation, Receipt, RecordPlaintext, SamplingParams, re
 use crate::spec::{ChainSpec, Limits};
 use crate::state::{StateKey, StateValue};
 use crate::transaction::{Coinbase, SignedTransaction, Transaction, TxKind};
+use crate::tx_kinds::{Complain, RegisterModel, SubmitJob, Transfer};
 use crate::{Amount, Block, Header, Target};
 
 const L: DecodeLimits = DecodeLimits::PROTOCOL_MAX;
@@ -22,10 +23,10 @@ fn transfer(from: &Identity, nonce: u64) -> Transaction {
         sender: from.address(),
         nonce,
         fee: Amount(1_000),
-        kind: TxKind::Transfer {
+        kind: TxKind::Transfer(Transfer {
             to: Address([9; 32]),
             amount: Amount(5),
-        },
+        }),
     }
 }
 
@@ -34,7 +35,7 @@ fn submit_job(sealed_len: usize) -> Transaction {
         sender: Address([1; 32]),
         nonce: 0,
         fee: Amount(1),
-        kind: TxKind::SubmitJob {
+        kind: TxKind::SubmitJob(SubmitJob {
             miner: Address([2; 32]),
             model: Hash([3; 32]),
             sealed_prompt: SealedBox {
@@ -49,7 +50,7 @@ fn submit_job(sealed_len: usize) -> Transaction {
             sampling: SamplingParams::GREEDY,
             expiry: 100,
             require_attestation: true,
-        },
+        }),
     }
 }
 
@@ -182,14 +183,14 @@ fn unknown_tags_are_rejected() {
         sender: Address([1; 32]),
         nonce: 0,
         fee: Amount(0),
-        kind: TxKind::RegisterModel {
+        kind: TxKind::RegisterModel(RegisterModel {
             id: Hash([2; 32]),
             name: "m".into(),
             architecture: "llama".into(),
             context_length: 2048,
             royalty_bps: 100,
             parent: None,
-        },
+        }),
     };
     let mut bytes = tx.encode();
     let last = bytes.len() - 1;
@@ -222,14 +223,14 @@ fn non_utf8_string_is_rejected() {
         sender: Address([1; 32]),
         nonce: 0,
         fee: Amount(0),
-        kind: TxKind::RegisterModel {
+        kind: TxKind::RegisterModel(RegisterModel {
             id: Hash([2; 32]),
             name: "ab".into(),
             architecture: "llama".into(),
             context_length: 1,
             royalty_bps: 0,
             parent: None,
-        },
+        }),
     };
     let mut bytes = tx.encode();
     // name starts after sender, nonce, fee, tag, id (32+8+8+1+32) and its 4-byte length.
@@ -501,12 +502,12 @@ fn complain(detail_len: usize) -> Transaction {
         sender: identity(4).address(),
         nonce: 0,
         fee: Amount(2_000),
-        kind: TxKind::Complain {
+        kind: TxKind::Complain(Complain {
             purchase: Hash([0x21; 32]),
             record_index: 2,
             reason: crate::ComplaintReason::ReceiptMismatch,
             detail: "x".repeat(detail_len),
-        },
+        }),
     }
 }
 

@@ -13,6 +13,10 @@ use infernet_types::{
     ParentModel, Receipt, SamplingParams, SignedTransaction, Transaction, TxKind, decode_exact,
     request_hash,
 };
+use infernet_types::{
+    Buy, CancelListing, Complain, Deliver, ListRecords, PostResult, RateJob, RegisterMiner,
+    RegisterModel, SubmitJob, Transfer, TransferRecord, UpdateMiner,
+};
 use serde_json::{Value, json};
 
 const CHAIN_ID: u64 = ChainSpec::DEV_CHAIN_ID;
@@ -89,10 +93,10 @@ fn transactions() -> Vec<(Identity, Transaction)> {
                 &user,
                 0,
                 2_000,
-                TxKind::Transfer {
+                TxKind::Transfer(Transfer {
                     to: buyer.address(),
                     amount: inf(25),
-                },
+                }),
             ),
         ),
         (
@@ -101,14 +105,14 @@ fn transactions() -> Vec<(Identity, Transaction)> {
                 &owner,
                 0,
                 3_000,
-                TxKind::RegisterModel {
+                TxKind::RegisterModel(RegisterModel {
                     id: model,
                     name: "SmolLM2-135M-Instruct".into(),
                     architecture: "llama".into(),
                     context_length: 8192,
                     royalty_bps: 250,
                     parent: None,
-                },
+                }),
             ),
         ),
         (
@@ -117,7 +121,7 @@ fn transactions() -> Vec<(Identity, Transaction)> {
                 &owner,
                 1,
                 3_000,
-                TxKind::RegisterModel {
+                TxKind::RegisterModel(RegisterModel {
                     id: Hash([0x4e; 32]),
                     name: "SmolLM2-135M-Instruct-ft-ünïcode".into(),
                     architecture: "llama".into(),
@@ -127,7 +131,7 @@ fn transactions() -> Vec<(Identity, Transaction)> {
                         model,
                         share_bps: 4_000,
                     }),
-                },
+                }),
             ),
         ),
         (
@@ -136,7 +140,7 @@ fn transactions() -> Vec<(Identity, Transaction)> {
                 &miner,
                 0,
                 4_000,
-                TxKind::RegisterMiner {
+                TxKind::RegisterMiner(RegisterMiner {
                     serving_key,
                     offers: vec![offer.clone()],
                     p2p_addr: "/ip4/127.0.0.1/tcp/30333".into(),
@@ -144,7 +148,7 @@ fn transactions() -> Vec<(Identity, Transaction)> {
                         report_data: Attestation::report_data(&serving_key, &[model]),
                     },
                     bond: inf(100),
-                },
+                }),
             ),
         ),
         (
@@ -153,7 +157,7 @@ fn transactions() -> Vec<(Identity, Transaction)> {
                 &miner,
                 1,
                 4_000,
-                TxKind::UpdateMiner {
+                TxKind::UpdateMiner(UpdateMiner {
                     serving_key,
                     offers: vec![
                         offer.clone(),
@@ -167,7 +171,7 @@ fn transactions() -> Vec<(Identity, Transaction)> {
                     p2p_addr: "/ip4/10.0.0.2/udp/30333/quic-v1".into(),
                     attestation: Attestation::None,
                     bond_top_up: inf(10),
-                },
+                }),
             ),
         ),
         (identity(2), tx(&miner, 2, 1_500, TxKind::Unregister)),
@@ -177,7 +181,7 @@ fn transactions() -> Vec<(Identity, Transaction)> {
                 &user,
                 1,
                 5_000,
-                TxKind::SubmitJob {
+                TxKind::SubmitJob(SubmitJob {
                     miner: miner.address(),
                     model,
                     sealed_prompt: prompt.clone(),
@@ -189,7 +193,7 @@ fn transactions() -> Vec<(Identity, Transaction)> {
                     sampling,
                     expiry: 120,
                     require_attestation: false,
-                },
+                }),
             ),
         ),
         (
@@ -198,7 +202,7 @@ fn transactions() -> Vec<(Identity, Transaction)> {
                 &miner,
                 3,
                 9_000,
-                TxKind::PostResult {
+                TxKind::PostResult(PostResult {
                     job,
                     input_tokens: 12,
                     output_tokens: 200,
@@ -207,7 +211,7 @@ fn transactions() -> Vec<(Identity, Transaction)> {
                     receipt: receipt.clone(),
                     receipt_signature,
                     attestation: None,
-                },
+                }),
             ),
         ),
         (
@@ -216,7 +220,7 @@ fn transactions() -> Vec<(Identity, Transaction)> {
                 &miner,
                 4,
                 9_000,
-                TxKind::PostResult {
+                TxKind::PostResult(PostResult {
                     job,
                     input_tokens: 12,
                     output_tokens: 200,
@@ -227,7 +231,7 @@ fn transactions() -> Vec<(Identity, Transaction)> {
                     attestation: Some(AttestationEvidence::Simulated {
                         report_data: Hash([0xee; 32]),
                     }),
-                },
+                }),
             ),
         ),
         (
@@ -236,11 +240,11 @@ fn transactions() -> Vec<(Identity, Transaction)> {
                 &user,
                 2,
                 2_500,
-                TxKind::TransferRecord {
+                TxKind::TransferRecord(TransferRecord {
                     record: job,
                     to: buyer.address(),
                     sealed_key: sealed(0x70, 48),
-                },
+                }),
             ),
         ),
         (
@@ -249,18 +253,23 @@ fn transactions() -> Vec<(Identity, Transaction)> {
                 &user,
                 3,
                 3_000,
-                TxKind::ListRecords {
+                TxKind::ListRecords(ListRecords {
                     records: vec![job, Hash([0x11; 32])],
                     price: inf(3),
                     until: 5_000,
                     title: "Two llama answers".into(),
                     description: "A small bundle of chat transcripts.".into(),
-                },
+                }),
             ),
         ),
         (
             identity(1),
-            tx(&user, 4, 1_500, TxKind::CancelListing { listing }),
+            tx(
+                &user,
+                4,
+                1_500,
+                TxKind::CancelListing(CancelListing { listing }),
+            ),
         ),
         (
             identity(4),
@@ -268,10 +277,10 @@ fn transactions() -> Vec<(Identity, Transaction)> {
                 &buyer,
                 0,
                 1_500,
-                TxKind::Buy {
+                TxKind::Buy(Buy {
                     listing,
                     reply_key: ReplyPublicKey([0x44; 32]),
-                },
+                }),
             ),
         ),
         (
@@ -280,15 +289,15 @@ fn transactions() -> Vec<(Identity, Transaction)> {
                 &user,
                 5,
                 2_500,
-                TxKind::Deliver {
+                TxKind::Deliver(Deliver {
                     purchase,
                     sealed_keys: vec![sealed(0x80, 48), sealed(0x81, 48)],
-                },
+                }),
             ),
         ),
         (
             identity(1),
-            tx(&user, 6, 1_500, TxKind::RateJob { job, score: 5 }),
+            tx(&user, 6, 1_500, TxKind::RateJob(RateJob { job, score: 5 })),
         ),
         (
             identity(4),
@@ -296,12 +305,12 @@ fn transactions() -> Vec<(Identity, Transaction)> {
                 &buyer,
                 1,
                 2_000,
-                TxKind::Complain {
+                TxKind::Complain(Complain {
                     purchase,
                     record_index: 1,
                     reason: ComplaintReason::CommitmentMismatch,
                     detail: "decrypted pair does not match the miner's commitment".into(),
-                },
+                }),
             ),
         ),
     ]
@@ -416,11 +425,11 @@ fn committed_vectors_are_self_consistent() {
 #[test]
 fn post_result_receipts_in_vectors_verify() {
     for (_, tx) in transactions() {
-        if let TxKind::PostResult {
+        if let TxKind::PostResult(PostResult {
             receipt,
             receipt_signature,
             ..
-        } = &tx.kind
+        }) = &tx.kind
         {
             receipt.verify(CHAIN_ID, receipt_signature).unwrap();
             assert_eq!(receipt.miner, tx.sender);

@@ -10,6 +10,7 @@ use infernet_crypto::ReplyPublicKey;
 use infernet_types::{
     Amount, AmountError, Attestation, Miner, ModelId, Offer, Transaction, TxKind,
 };
+use infernet_types::{RegisterMiner, RegisterModel, UpdateMiner};
 
 /// What the chain needs to know about a served model.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,14 +29,14 @@ impl ModelInfo {
     /// The `RegisterModel` for this model, with the sender as owner.
     #[must_use]
     pub fn register_kind(&self, royalty_bps: u16) -> TxKind {
-        TxKind::RegisterModel {
+        TxKind::RegisterModel(RegisterModel {
             id: self.id,
             name: self.name.clone(),
             architecture: self.architecture.clone(),
             context_length: self.context_length,
             royalty_bps,
             parent: None,
-        }
+        })
     }
 }
 
@@ -72,21 +73,21 @@ impl Registration {
     #[must_use]
     pub fn kind_for(&self, on_chain: Option<&Miner>, bond: Amount) -> Option<TxKind> {
         match on_chain {
-            None => Some(TxKind::RegisterMiner {
+            None => Some(TxKind::RegisterMiner(RegisterMiner {
                 serving_key: self.serving_key,
                 offers: self.offers.clone(),
                 p2p_addr: self.p2p_addr.clone(),
                 attestation: self.attestation.clone(),
                 bond,
-            }),
+            })),
             Some(m) if self.is_current(m) => None,
-            Some(_) => Some(TxKind::UpdateMiner {
+            Some(_) => Some(TxKind::UpdateMiner(UpdateMiner {
                 serving_key: self.serving_key,
                 offers: self.offers.clone(),
                 p2p_addr: self.p2p_addr.clone(),
                 attestation: self.attestation.clone(),
                 bond_top_up: Amount::ZERO,
-            }),
+            })),
         }
     }
 }
@@ -148,10 +149,10 @@ mod tests {
         let r = reg();
         assert!(matches!(
             r.kind_for(None, Amount(100)),
-            Some(TxKind::RegisterMiner {
+            Some(TxKind::RegisterMiner(RegisterMiner {
                 bond: Amount(100),
                 ..
-            })
+            }))
         ));
         assert_eq!(r.kind_for(Some(&on_chain(&r)), Amount(100)), None);
     }
@@ -163,7 +164,7 @@ mod tests {
         m.offers[0].price_out = Amount(21);
         assert!(matches!(
             r.kind_for(Some(&m), Amount(100)),
-            Some(TxKind::UpdateMiner { .. })
+            Some(TxKind::UpdateMiner(_))
         ));
         let mut m = on_chain(&r);
         m.serving_key = ReplySecret::from_bytes([4; 32]).public_key();

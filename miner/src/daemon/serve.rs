@@ -28,6 +28,7 @@ use infernet_types::{
     Encode, JobId, ModelId, Offer, Receipt, RecordPlaintext, SamplingParams, SignedTransaction,
     TxKind, request_hash,
 };
+use infernet_types::{PostResult, SubmitJob};
 
 use super::attest::AttestationMode;
 use super::prompt::Conversation;
@@ -67,7 +68,7 @@ impl JobRequest {
     #[must_use]
     pub fn from_tx(tx: &SignedTransaction) -> Option<Self> {
         match &tx.tx.kind {
-            TxKind::SubmitJob {
+            TxKind::SubmitJob(SubmitJob {
                 miner,
                 model,
                 sealed_prompt,
@@ -78,7 +79,7 @@ impl JobRequest {
                 expiry,
                 require_attestation,
                 ..
-            } => Some(JobRequest {
+            }) => Some(JobRequest {
                 id: tx.txid(),
                 user: tx.tx.sender,
                 nonce: tx.tx.nonce,
@@ -343,7 +344,7 @@ pub fn serve_job(
     let attestation = ctx
         .attestation
         .evidence(&ctx.serving.public_key(), &job.id, &commitment);
-    Ok(TxKind::PostResult {
+    Ok(TxKind::PostResult(PostResult {
         job: job.id,
         input_tokens: completion.input_tokens,
         output_tokens: completion.output_tokens,
@@ -352,5 +353,5 @@ pub fn serve_job(
         receipt,
         receipt_signature,
         attestation,
-    })
+    }))
 }

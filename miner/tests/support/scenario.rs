@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::time::Instant;
 
+use infernet_types::RegisterModel;
 use infernet_types::{BASE_UNITS_PER_INF, TxKind, dev_accounts};
 use serde_json::{Value, json};
 
@@ -53,14 +54,14 @@ pub fn prompt_and_pay(dir: &Path, model: &Path, name: &str, prompt: &str, s: &Sa
     let context_length = 256;
     d.rpc.send_kind(
         &owner,
-        TxKind::RegisterModel {
+        TxKind::RegisterModel(RegisterModel {
             id,
             name: name.into(),
             architecture: "llama".into(),
             context_length,
             royalty_bps: ROYALTY_BPS,
             parent: None,
-        },
+        }),
     );
     d.stop();
     spec.serve = true;

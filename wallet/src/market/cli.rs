@@ -384,9 +384,9 @@ async fn cancel(ctx: &mut Ctx, listing_id: &str) -> Result<()> {
     }
     let chain = chain_ctx(ctx).await?;
     let nonce = next_nonce(ctx, &id.address()).await?;
-    let kind = infernet_types::TxKind::CancelListing {
+    let kind = infernet_types::TxKind::CancelListing(infernet_types::CancelListing {
         listing: Hash(l.id.0),
-    };
+    });
     let signed = tx::sign(&id, chain.chain_id, nonce, chain.fee_per_byte, kind)?;
     let txid = submit(ctx, &signed, Amount::ZERO).await?;
     ctx.print(
@@ -706,10 +706,10 @@ async fn buy(ctx: &mut Ctx, listing_id: &str, wait: bool) -> Result<()> {
     let chain = chain_ctx(ctx).await?;
     let spec = spec_for(&chain.name);
     let nonce = next_nonce(ctx, &id.address()).await?;
-    let kind = infernet_types::TxKind::Buy {
+    let kind = infernet_types::TxKind::Buy(infernet_types::Buy {
         listing: Hash(l.id.0),
         reply_key: id.reply_secret().public_key(),
-    };
+    });
     let signed = tx::sign(&id, chain.chain_id, nonce, chain.fee_per_byte, kind)?;
     let purchase = submit(ctx, &signed, Amount(l.price.0)).await?;
     let height = if wait {

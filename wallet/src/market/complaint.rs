@@ -12,6 +12,7 @@
 //! builds the transaction kind; the CLI signs and submits it.
 
 use infernet_crypto::Hash;
+use infernet_types::Complain;
 use infernet_types::{ComplaintReason, TxKind};
 
 use super::provenance::Check;
@@ -60,12 +61,12 @@ pub fn complain_kind(
     detail: &str,
     max_detail_bytes: usize,
 ) -> TxKind {
-    TxKind::Complain {
+    TxKind::Complain(Complain {
         purchase,
         record_index,
         reason,
         detail: cut_detail(detail, max_detail_bytes),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -107,11 +108,11 @@ mod tests {
         let d = "é".repeat(10); // 20 bytes
         assert_eq!(cut_detail(&d, 7), "ééé");
         assert_eq!(cut_detail("short", 7), "short");
-        let TxKind::Complain {
+        let TxKind::Complain(Complain {
             detail,
             record_index,
             ..
-        } = complain_kind(Hash([1; 32]), 2, ComplaintReason::Other, &d, 5)
+        }) = complain_kind(Hash([1; 32]), 2, ComplaintReason::Other, &d, 5)
         else {
             panic!("not a Complain");
         };

@@ -9,6 +9,7 @@
 
 use infernet_crypto::{Address, Hash, RecordKey, ReplyPublicKey, ReplySecret, SealedBox};
 use infernet_rpc::views::RecordView;
+use infernet_types::Deliver;
 use infernet_types::TxKind;
 
 use super::MarketError;
@@ -64,10 +65,10 @@ pub fn seal_keys(
 /// The `Deliver` transaction kind for `purchase`.
 #[must_use]
 pub fn deliver_kind(purchase: Hash, sealed_keys: Vec<SealedBox>) -> TxKind {
-    TxKind::Deliver {
+    TxKind::Deliver(Deliver {
         purchase,
         sealed_keys,
-    }
+    })
 }
 
 /// Everything the seller's side of a delivery does: open and check the keys of `records`
@@ -112,10 +113,10 @@ mod tests {
             Hash([9; 32]),
         )
         .unwrap();
-        let TxKind::Deliver {
+        let TxKind::Deliver(Deliver {
             purchase,
             sealed_keys,
-        } = kind
+        }) = kind
         else {
             panic!("not a Deliver");
         };

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use infernet_crypto::{Address, Hash};
 use infernet_rpc::views::{ListingStatus, ListingView, RecordView, SellerStatsView};
+use infernet_types::ListRecords;
 use infernet_types::{Amount, Limits, TxKind};
 use serde::Serialize;
 
@@ -67,13 +68,13 @@ pub fn list_kind(terms: &ListingTerms, limits: &Limits, tip: u64) -> Result<TxKi
             max,
         });
     }
-    Ok(TxKind::ListRecords {
+    Ok(TxKind::ListRecords(ListRecords {
         records: terms.records.clone(),
         price: terms.price,
         until: terms.until,
         title: terms.title.clone(),
         description: terms.description.clone(),
-    })
+    }))
 }
 
 /// The default `--until`: the chain's longest listing lifetime from the tip.
@@ -267,12 +268,12 @@ mod tests {
         let ids = vec![Hash([1; 32]), Hash([2; 32]), Hash([3; 32])];
         let kind = list_kind(&terms(ids.clone()), &limits(), 10).unwrap();
         match kind {
-            TxKind::ListRecords {
+            TxKind::ListRecords(ListRecords {
                 records,
                 price,
                 until,
                 ..
-            } => {
+            }) => {
                 assert_eq!(records, ids);
                 assert_eq!(price, Amount(1_000));
                 assert_eq!(until, 50);

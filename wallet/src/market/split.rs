@@ -11,13 +11,14 @@
 //! from the parent with what was passed up, and the last model's owner keeps all of it.
 //!
 //! The wallet computes it to show a buyer and a seller what each party receives
-//! (`market show`) and so tests can predict balances to the base unit; the chain's own
-//! computation is the consensus crate's.
+//! (`market show`) and so tests can predict balances to the base unit. The arithmetic is
+//! `infernet_types::money`, the same functions the chain applies; this module only labels
+//! the credits by role.
 
 use std::collections::BTreeMap;
 
-use infernet_crypto::Address;
-use infernet_types::{Amount, SaleRoyalties};
+use infernet_crypto::{Address, Hash};
+use infernet_types::{Amount, ParentModel, SaleRoyalties, money};
 use serde::Serialize;
 
 use super::MarketError;
@@ -59,33 +60,26 @@ pub fn lineage_of(
     max_depth: u8,
     mut lookup: impl FnMut(&[u8; 32]) -> Option<ModelNode>,
 ) -> Vec<LineageLink> {
-    let mut out = Vec::new();
-    let Some(mut current) = lookup(&model) else {
-        return out;
+    let links = money::lineage(&Hash(model), max_depth, |id| {
+        Ok::<_, std::convert::Infallible>(lookup(&id.0).map(|m| money::LineageNode {
+            owner: m.owner,
+            parent: m.parent.map(|(parent, share_bps)| ParentModel {
+                model: Hash(parent),
+                share_bps,
+            }),
+        }))
+    });
+    let links = match links {
+        Ok(links) => links,
+        Err(never) => match never {},
     };
-    loop {
-        let depth = out.len() + 1;
-        let next = match current.parent {
-            Some((id, share)) if depth < usize::from(max_depth) => lookup(&id).map(|m| (m, share)),
-            _ => None,
-        };
-        match next {
-            Some((parent, share)) => {
-                out.push(LineageLink {
-                    owner: current.owner,
-                    parent_share_bps: share,
-                });
-                current = parent;
-            }
-            None => {
-                out.push(LineageLink {
-                    owner: current.owner,
-                    parent_share_bps: 0,
-                });
-                return out;
-            }
-        }
-    }
+    links
+        .into_iter()
+        .map(|l| LineageLink {
+            owner: l.owner,
+            parent_share_bps: l.parent_share_bps,
+        })
+        .collect()
 }
 
 /// Why an address is credited.
@@ -159,56 +153,35 @@ pub fn sale_split(
             owner_bps: u32::from(rates.model_owner_bps),
         });
     }
+    let payees: Vec<money::RecordPayees> = records
+        .iter()
+        .map(|r| money::RecordPayees {
+            miner: r.miner,
+            lineage: r
+                .lineage
+                .iter()
+                .map(|l| money::LineageLink {
+                    owner: l.owner,
+                    parent_share_bps: l.parent_share_bps,
+                })
+                .collect(),
+        })
+        .collect();
+    let sale = money::sale_split(price, &payees, rates)
+        .map_err(|e| MarketError::Overflow { what: e.what })?;
     let mut split = Split::default();
-    let n = records.len() as u64;
-    if n == 0 {
-        add(&mut split.credits, (seller, Role::Seller), price.0)?;
-        return Ok(split);
-    }
-    let p = price.0;
-    let mut royalties: u64 = 0;
-    for (i, r) in records.iter().enumerate() {
-        let share = u128::from(p / n + if i == 0 { p % n } else { 0 });
-        // share × bps / 10000 ≤ share ≤ P fits u64.
-        let to_miner = u64::try_from(share * mb / 10_000).map_err(|_| MarketError::Overflow {
-            what: "miner royalty",
-        })?;
-        add(&mut split.credits, (r.miner, Role::Miner), to_miner)?;
-        royalties += to_miner;
-        if !r.lineage.is_empty() {
-            let mut cut =
-                u64::try_from(share * ob / 10_000).map_err(|_| MarketError::Overflow {
-                    what: "model owner royalty",
-                })?;
-            royalties += cut;
-            let last = r.lineage.len() - 1;
-            for (j, link) in r.lineage.iter().enumerate() {
-                let role = if j == 0 {
-                    Role::ModelOwner
-                } else {
-                    Role::ParentModelOwner
-                };
-                let up = if j == last {
-                    0
-                } else {
-                    // cut × bps / 10000 ≤ cut when bps ≤ 10000 (the chain refuses more).
-                    u64::try_from(
-                        u128::from(cut) * u128::from(link.parent_share_bps.min(10_000)) / 10_000,
-                    )
-                    .map_err(|_| MarketError::Overflow {
-                        what: "lineage royalty",
-                    })?
-                };
-                add(&mut split.credits, (link.owner, role), cut - up)?;
-                cut = up;
-            }
+    for (r, part) in records.iter().zip(&sale.records) {
+        add(&mut split.credits, (r.miner, Role::Miner), part.miner.0)?;
+        for (j, (link, amount)) in r.lineage.iter().zip(&part.lineage).enumerate() {
+            let role = if j == 0 {
+                Role::ModelOwner
+            } else {
+                Role::ParentModelOwner
+            };
+            add(&mut split.credits, (link.owner, role), amount.0)?;
         }
     }
-    // royalties ≤ P × (mb + ob) / 10000 ≤ P.
-    let rest = p.checked_sub(royalties).ok_or(MarketError::Overflow {
-        what: "seller share",
-    })?;
-    add(&mut split.credits, (seller, Role::Seller), rest)?;
+    add(&mut split.credits, (seller, Role::Seller), sale.seller.0)?;
     Ok(split)
 }
 

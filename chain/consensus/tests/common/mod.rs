@@ -12,6 +12,7 @@ use infernet_types::{
     Amount, Attestation, Block, ChainSpec, Encode, Header, Offer, Receipt, SamplingParams,
     SignedTransaction, Transaction, TxKind, request_hash,
 };
+use infernet_types::{PostResult, RegisterMiner, RegisterModel, SubmitJob, Transfer};
 
 /// A dev spec with short delays so queues are exercised within a few blocks.
 pub fn test_spec() -> ChainSpec {
@@ -162,10 +163,10 @@ pub fn next_tx(chain: &Chain, id: &Identity, kind: TxKind) -> SignedTransaction 
 }
 
 pub fn transfer(to: &Identity, amount: u64) -> TxKind {
-    TxKind::Transfer {
+    TxKind::Transfer(Transfer {
         to: to.address(),
         amount: Amount(amount),
-    }
+    })
 }
 
 pub fn model_id(n: u8) -> Hash {
@@ -173,14 +174,14 @@ pub fn model_id(n: u8) -> Hash {
 }
 
 pub fn register_model(n: u8, royalty_bps: u16, parent: Option<(Hash, u16)>) -> TxKind {
-    TxKind::RegisterModel {
+    TxKind::RegisterModel(RegisterModel {
         id: model_id(n),
         name: format!("model-{n}"),
         architecture: "llama".into(),
         context_length: 2048,
         royalty_bps,
         parent: parent.map(|(model, share_bps)| infernet_types::ParentModel { model, share_bps }),
-    }
+    })
 }
 
 pub fn serving_key(id: &Identity) -> ReplyPublicKey {
@@ -197,13 +198,13 @@ pub fn offer(model: Hash, price_in: u64, price_out: u64) -> Offer {
 }
 
 pub fn register_miner(id: &Identity, offers: Vec<Offer>, bond: Amount) -> TxKind {
-    TxKind::RegisterMiner {
+    TxKind::RegisterMiner(RegisterMiner {
         serving_key: serving_key(id),
         offers,
         p2p_addr: "/ip4/127.0.0.1/tcp/4001".into(),
         attestation: Attestation::None,
         bond,
-    }
+    })
 }
 
 pub fn sealed(n: u8, len: usize) -> SealedBox {
@@ -214,7 +215,7 @@ pub fn sealed(n: u8, len: usize) -> SealedBox {
 }
 
 pub fn submit_job(miner: &Identity, user: &Identity, model: Hash, expiry: u64) -> TxKind {
-    TxKind::SubmitJob {
+    TxKind::SubmitJob(SubmitJob {
         miner: miner.address(),
         model,
         sealed_prompt: sealed(1, 64),
@@ -226,7 +227,7 @@ pub fn submit_job(miner: &Identity, user: &Identity, model: Hash, expiry: u64) -
         sampling: SamplingParams::GREEDY,
         expiry,
         require_attestation: false,
-    }
+    })
 }
 
 /// A `PostResult` for the job created by `submit_job(miner, user, model, _)` with id `job`.
@@ -252,7 +253,7 @@ pub fn post_result(
         user_reply_key: serving_key(user),
     };
     let receipt_signature = receipt.sign(miner, spec.chain_id);
-    TxKind::PostResult {
+    TxKind::PostResult(PostResult {
         job,
         input_tokens,
         output_tokens,
@@ -261,7 +262,7 @@ pub fn post_result(
         receipt,
         receipt_signature,
         attestation: None,
-    }
+    })
 }
 
 /// Sum of the genesis allocations plus the rewards of `height` blocks.

@@ -433,6 +433,7 @@ impl RpcBackend for MemBackend {
             }),
             Some(0x01) => Err(RpcError::TxRejected {
                 rule: "nonce_too_low".into(),
+                name: "nonce_too_low".into(),
                 message: "nonce 0 is below the account's next nonce 3".into(),
             }),
             _ => {

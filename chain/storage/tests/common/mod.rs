@@ -10,6 +10,7 @@ use infernet_consensus::{
 };
 use infernet_crypto::{Address, Hash};
 use infernet_storage::{StorageError, Store};
+use infernet_types::Transfer;
 use infernet_types::{
     Amount, Block, ChainSpec, DevAccount, Header, SignedTransaction, Transaction, TxKind,
     dev_accounts,
@@ -186,10 +187,10 @@ pub fn transfer(
         sender: from.address,
         nonce,
         fee: Amount(0),
-        kind: TxKind::Transfer {
+        kind: TxKind::Transfer(Transfer {
             to,
             amount: Amount(amount),
-        },
+        }),
     };
     tx.fee = Amount(tx.signed_len() as u64 * spec.min_fee_per_byte.0);
     tx.sign(&from.identity(), spec.chain_id)
