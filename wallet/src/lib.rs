@@ -2,11 +2,15 @@
 //!
 //! This crate owns the user's side of Infernet: the encrypted key files, building and signing
 //! transactions, sealing prompts to a miner and opening the records that come back, ranking
-//! miners, and exporting records as training data. The `infernet-wallet` binary (`src/main.rs`)
-//! wires these to the command line and to a node's JSON-RPC API; it never links rocksdb,
-//! libp2p or burn (a test checks the dependency tree).
+//! miners, and exporting records as training data. The `infernet-wallet` commands ([`commands`])
+//! wire these to the command line and to a node's JSON-RPC API; the binary (`src/main.rs`)
+//! only parses and dispatches. The wallet never links rocksdb, libp2p or burn (a test checks
+//! the dependency tree).
 //!
 //! Modules:
+//! - [`commands`]: the CLI's commands, one module per group (`key`, `balance`/`send`/`tx`,
+//!   `models`/`miners`, `prompt`/`chat`, `records`, `explore`, `market`), their context
+//!   (flags, keystore, node client) and output (typed `--json` documents, tables);
 //! - [`keys`]: the wallet directory and its keystores, password sources;
 //! - [`amount`]: parsing amounts typed by people (`1.5`, `1.5inf`, `1500000000base`);
 //! - [`tx`]: signing transactions with the minimum fee and encoding them for `tx_send`;
@@ -38,6 +42,7 @@
 //! such a document as the conversation, anything else as one user message.
 
 pub mod amount;
+pub mod commands;
 pub mod error;
 pub mod export;
 pub mod job;

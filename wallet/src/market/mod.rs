@@ -2,8 +2,8 @@
 //! no node — building listings, sealing record keys to a buyer, checking a bought record's
 //! provenance, the sale split, and the buyer's complaints.
 //!
-//! The `market` subcommand's flags and handlers live in the binary (`src/market/cli.rs`, a
-//! module of `main.rs`); they call these functions with what they fetched over JSON-RPC.
+//! The `market` subcommand's flags and handlers live in [`crate::commands::market`]; they
+//! call these functions with what they fetched over JSON-RPC.
 //! The state transition itself (escrow, deadlines, refunds, the split credited on chain) is
 //! the consensus crate's; what is and is not enforced on chain is written down in
 //! `specs/market.md`.

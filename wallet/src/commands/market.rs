@@ -1,41 +1,44 @@
-//! The `market` subcommand: flags and handlers (a module of the `infernet-wallet` binary).
+//! `market`: selling and buying records as training data, over the node.
 //!
-//! It uses the binary's node client, key unlocking, transaction submission and table
-//! printing (`Ctx`, `call!`, `submit`, `table`, `kv`), and the library's
-//! [`infernet_wallet::market`] for everything that needs no node. Commands:
+//! It fetches what it needs over JSON-RPC and leaves everything that needs no node to
+//! [`crate::market`] (building listings, sealing deliveries, provenance, the sale split,
+//! complaints). Commands:
 //! `list`, `listings`, `show`, `buy`, `deliver`, `watch`, `cancel`, `verify` (provenance of a
 //! bought listing, `--complain` to post an on-chain `Complain` per failed record), `complain`
 //! (one complaint by hand) and `complaints` (the chain's, by seller or purchase). Sellers'
 //! histories come from the chain (`state_getSellerStats`), so every buyer sees the same one.
-//! `explore listing` (in `main.rs`) reuses [`listing_detail`].
+//! `explore listing` reuses [`listing_detail`].
 
 use std::collections::HashSet;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use infernet_crypto::{Address, Hash};
-use infernet_rpc::client::InfernetApiClient;
 use infernet_rpc::views::{
     ComplaintFilter, ComplaintReasonView, ComplaintView, ListingDetailView, ListingFilter,
     ListingStatus, ListingView, PageRequest, PurchaseStatusView, PurchaseView, RecordView,
 };
 use infernet_rpc::{self as rpc, H256};
 use infernet_types::{Amount, ChainSpec, ComplaintReason, ReplyPublicKey};
-use infernet_wallet::amount::{format_inf, parse_amount};
-use infernet_wallet::market::complaint;
-use infernet_wallet::market::listing::SellerHistory;
-use infernet_wallet::market::split::{self, ModelNode, RecordPayees};
-use infernet_wallet::market::{delivery, listing, provenance};
-use infernet_wallet::tx;
-use serde_json::{Value, json};
+use serde::Serialize;
 
-use crate::{Ctx, amount_json, chain_ctx, kv, next_nonce, parse_hash, rpc_err, submit, table};
+use super::context::{Ctx, call};
+use super::node::{MAX_PAGES, chain_ctx, next_nonce, parse_hash, submit, wait_confirmed};
+use super::output::{AmountJson, kv, table};
+use super::records::verdict_line;
+use crate::amount::{format_inf, parse_amount};
+use crate::market::complaint;
+use crate::market::listing::{BundleSummary, SellerHistory};
+use crate::market::provenance::Verdict;
+use crate::market::split::{self, ModelNode, RecordPayees, Role};
+use crate::market::{delivery, listing, provenance};
+use crate::tx;
 
 /// `market`: sell and buy records as training data.
 #[derive(clap::Subcommand, Debug)]
-pub(crate) enum MarketCmd {
+pub enum MarketCommand {
     /// Offer one record or a bundle (a dataset) for sale; prints the listing id.
-    #[command(after_help = crate::AMOUNT_HELP)]
+    #[command(after_help = super::AMOUNT_HELP)]
     List {
         /// Record ids (hex), in the order the buyer receives them.
         #[arg(required = true)]
@@ -54,7 +57,7 @@ pub(crate) enum MarketCmd {
         description: String,
     },
     /// Listings open for buyers (or all with --all): records, models, tokens, price, seller.
-    #[command(after_help = crate::AMOUNT_HELP)]
+    #[command(after_help = super::AMOUNT_HELP)]
     Listings {
         /// Only listings with records of this model (id, hex).
         #[arg(long)]
@@ -136,34 +139,34 @@ pub(crate) enum MarketCmd {
 }
 
 /// Runs a `market` command.
-pub(crate) async fn run(ctx: &mut Ctx, cmd: MarketCmd) -> Result<()> {
+pub(crate) async fn run(ctx: &mut Ctx, cmd: MarketCommand) -> Result<()> {
     match cmd {
-        MarketCmd::List {
+        MarketCommand::List {
             records,
             price,
             until,
             title,
             description,
         } => list(ctx, &records, &price, until, title, description).await,
-        MarketCmd::Listings {
+        MarketCommand::Listings {
             model,
             seller,
             max_price,
             all,
         } => listings(ctx, model, seller, max_price, all).await,
-        MarketCmd::Show { listing } => show(ctx, &listing).await,
-        MarketCmd::Buy { listing, wait } => buy(ctx, &listing, wait).await,
-        MarketCmd::Deliver { listing } => deliver_cmd(ctx, &listing).await,
-        MarketCmd::Watch { once, poll_ms } => watch(ctx, once, poll_ms).await,
-        MarketCmd::Cancel { listing } => cancel(ctx, &listing).await,
-        MarketCmd::Verify { listing, complain } => verify(ctx, &listing, complain).await,
-        MarketCmd::Complain {
+        MarketCommand::Show { listing } => show(ctx, &listing).await,
+        MarketCommand::Buy { listing, wait } => buy(ctx, &listing, wait).await,
+        MarketCommand::Deliver { listing } => deliver_cmd(ctx, &listing).await,
+        MarketCommand::Watch { once, poll_ms } => watch(ctx, once, poll_ms).await,
+        MarketCommand::Cancel { listing } => cancel(ctx, &listing).await,
+        MarketCommand::Verify { listing, complain } => verify(ctx, &listing, complain).await,
+        MarketCommand::Complain {
             purchase,
             record_index,
             reason,
             detail,
         } => complain_cmd(ctx, &purchase, record_index, &reason, &detail).await,
-        MarketCmd::Complaints { seller, purchase } => complaints(ctx, seller, purchase).await,
+        MarketCommand::Complaints { seller, purchase } => complaints(ctx, seller, purchase).await,
     }
 }
 
@@ -176,7 +179,7 @@ fn spec_for(chain: &str) -> ChainSpec {
 /// Every listing matching `filter`, all pages.
 async fn all_listings(ctx: &mut Ctx, mut filter: ListingFilter) -> Result<Vec<ListingView>> {
     let mut out = Vec::new();
-    for _ in 0..crate::MAX_PAGES {
+    for _ in 0..MAX_PAGES {
         let page = call!(ctx, state_get_listings(Some(filter.clone())))?;
         out.extend(page.items);
         match page.next_cursor {
@@ -231,7 +234,7 @@ pub(crate) async fn all_complaints(
     mut filter: ComplaintFilter,
 ) -> Result<Vec<ComplaintView>> {
     let mut out: Vec<ComplaintView> = Vec::new();
-    for _ in 0..crate::MAX_PAGES {
+    for _ in 0..MAX_PAGES {
         let page = call!(ctx, state_get_complaints(Some(filter.clone())))?;
         let Some(last) = page.last() else { break };
         filter.page = PageRequest {
@@ -358,9 +361,14 @@ async fn list(
     let listing_id = submit(ctx, &signed, Amount::ZERO).await?;
     let record_hex: Vec<String> = ids.iter().map(Hash::to_hex).collect();
     ctx.print(
-        &json!({ "listing_id": listing_id.to_hex(), "records": record_hex, "price": amount_json(price), "until": terms.until }),
+        &ListJson {
+            listing_id: listing_id.to_hex(),
+            records: record_hex,
+            price: price.into(),
+            until: terms.until,
+        },
         || println!("{}", listing_id.to_hex()),
-    );
+    )?;
     Ok(())
 }
 
@@ -390,9 +398,12 @@ async fn cancel(ctx: &mut Ctx, listing_id: &str) -> Result<()> {
     let signed = tx::sign(&id, chain.chain_id, nonce, chain.fee_per_byte, kind)?;
     let txid = submit(ctx, &signed, Amount::ZERO).await?;
     ctx.print(
-        &json!({ "listing_id": Hash(l.id.0).to_hex(), "txid": txid.to_hex() }),
+        &CancelJson {
+            listing_id: Hash(l.id.0).to_hex(),
+            txid: txid.to_hex(),
+        },
         || println!("cancelled listing {} (tx {})", Hash(l.id.0), txid),
-    );
+    )?;
     Ok(())
 }
 
@@ -446,18 +457,18 @@ async fn listings(
             ),
             status_name(l.status).to_string(),
         ]);
-        out.push(json!({
-            "listing_id": Hash(l.id.0).to_hex(),
-            "title": l.title,
-            "status": status_name(l.status),
-            "price": amount_json(Amount(l.price.0)),
-            "until": l.until,
-            "seller": seller.to_string(),
-            "summary": summary,
-            "seller_history": history,
-        }));
+        out.push(ListingRowJson {
+            listing_id: Hash(l.id.0).to_hex(),
+            title: l.title.clone(),
+            status: status_name(l.status),
+            price: Amount(l.price.0).into(),
+            until: l.until,
+            seller: seller.to_string(),
+            summary,
+            seller_history: history,
+        });
     }
-    ctx.print(&json!(out), || {
+    ctx.print(&out, || {
         if rows.is_empty() {
             println!("no listings match");
         } else {
@@ -475,13 +486,13 @@ async fn listings(
                 rows,
             );
         }
-    });
+    })?;
     Ok(())
 }
 
 async fn show(ctx: &mut Ctx, listing_id: &str) -> Result<()> {
     let (value, human) = listing_detail(ctx, listing_id).await?;
-    ctx.print(&value, human);
+    ctx.print(&value, human)?;
     Ok(())
 }
 
@@ -493,7 +504,7 @@ async fn show(ctx: &mut Ctx, listing_id: &str) -> Result<()> {
 pub(crate) async fn listing_detail(
     ctx: &mut Ctx,
     listing_id: &str,
-) -> Result<(Value, impl FnOnce() + use<>)> {
+) -> Result<(ListingDetailJson, impl FnOnce() + use<>)> {
     let detail = find_listing_detail(ctx, listing_id).await?;
     let l = detail.listing;
     let chain = chain_ctx(ctx).await?;
@@ -511,16 +522,28 @@ pub(crate) async fn listing_detail(
             lineage: lineage(ctx, r.model, spec.max_lineage_depth).await?,
         });
         let att = match call!(ctx, state_get_miner(r.miner))? {
-            Some(m) => infernet_wallet::ranking::attestation_name(&m),
+            Some(m) => crate::ranking::attestation_name(&m),
             None => "unregistered",
         };
-        attested.push(json!({ "record": Hash(r.id.0).to_hex(), "miner": Address(r.miner.0).to_string(), "attestation": att, "minted_at": r.minted_at, "input_tokens": r.input_tokens, "output_tokens": r.output_tokens, "model": Hash(r.model.0).to_hex() }));
+        attested.push(ListedRecordJson {
+            record: Hash(r.id.0).to_hex(),
+            miner: Address(r.miner.0).to_string(),
+            attestation: att,
+            minted_at: r.minted_at,
+            input_tokens: r.input_tokens,
+            output_tokens: r.output_tokens,
+            model: Hash(r.model.0).to_hex(),
+        });
     }
     let split = split::sale_split(Amount(l.price.0), seller, &payees, spec.sale_royalties)?;
-    let credits: Vec<Value> = split
+    let credits: Vec<CreditJson> = split
         .credits
         .iter()
-        .map(|((a, role), v)| json!({ "to": a.to_string(), "role": role, "amount": amount_json(*v) }))
+        .map(|((a, role), v)| CreditJson {
+            to: a.to_string(),
+            role: *role,
+            amount: (*v).into(),
+        })
         .collect();
     let purchase = detail.purchase_detail;
     let complaints = match &purchase {
@@ -536,37 +559,35 @@ pub(crate) async fn listing_detail(
         }
         None => Vec::new(),
     };
-    let purchase_json = purchase.as_ref().map(|p| {
-        json!({
-            "purchase_id": Hash(p.id.0).to_hex(),
-            "buyer": Address(p.buyer.0).to_string(),
-            "status": purchase_status_name(p.status),
-            "price": amount_json(Amount(p.price.0)),
-            "bought_at": p.created_at,
-            "deadline": p.deadline,
-            "delivered_at": p.delivered_at,
-            "refunded_at": p.refunded_at,
-            "complaint_deadline": p.complaint_deadline,
-        })
+    let purchase_json = purchase.as_ref().map(|p| PurchaseJson {
+        purchase_id: Hash(p.id.0).to_hex(),
+        buyer: Address(p.buyer.0).to_string(),
+        status: purchase_status_name(p.status),
+        price: Amount(p.price.0).into(),
+        bought_at: p.created_at,
+        deadline: p.deadline,
+        delivered_at: p.delivered_at,
+        refunded_at: p.refunded_at,
+        complaint_deadline: p.complaint_deadline,
     });
-    let value = json!({
-        "listing_id": Hash(l.id.0).to_hex(),
-        "title": l.title,
-        "description": l.description,
-        "status": status_name(l.status),
-        "price": amount_json(Amount(l.price.0)),
-        "until": l.until,
-        "created_at": l.created_at,
-        "seller": seller.to_string(),
-        "purchase": l.purchase.map(|p| Hash(p.0).to_hex()),
-        "purchase_detail": purchase_json,
-        "summary": summary,
-        "records": attested,
-        "seller_history": history,
-        "sale_split": credits,
-        "delivery_window": spec.delivery_window,
-        "complaints": complaints.iter().map(complaint_json).collect::<Vec<_>>(),
-    });
+    let value = ListingDetailJson {
+        listing_id: Hash(l.id.0).to_hex(),
+        title: l.title.clone(),
+        description: l.description.clone(),
+        status: status_name(l.status),
+        price: Amount(l.price.0).into(),
+        until: l.until,
+        created_at: l.created_at,
+        seller: seller.to_string(),
+        purchase: l.purchase.map(|p| Hash(p.0).to_hex()),
+        purchase_detail: purchase_json,
+        summary: summary.clone(),
+        records: attested,
+        seller_history: history.clone(),
+        sale_split: credits,
+        delivery_window: spec.delivery_window,
+        complaints: complaints.iter().map(ComplaintJson::from).collect(),
+    };
     let human = move || {
         let mut rows = vec![
             vec!["listing".into(), Hash(l.id.0).to_hex()],
@@ -652,19 +673,21 @@ fn history_text(h: &SellerHistory) -> String {
     )
 }
 
-fn complaint_json(c: &ComplaintView) -> Value {
-    json!({
-        "purchase": Hash(c.purchase.0).to_hex(),
-        "record_index": c.record_index,
-        "listing": Hash(c.listing.0).to_hex(),
-        "record": Hash(c.record.0).to_hex(),
-        "buyer": Address(c.buyer.0).to_string(),
-        "seller": Address(c.seller.0).to_string(),
-        "reason": reason_name(c.reason),
-        "detail": c.detail,
-        "height": c.height,
-        "txid": c.txid.map(|t| Hash(t.0).to_hex()),
-    })
+impl From<&ComplaintView> for ComplaintJson {
+    fn from(c: &ComplaintView) -> ComplaintJson {
+        ComplaintJson {
+            purchase: Hash(c.purchase.0).to_hex(),
+            record_index: c.record_index,
+            listing: Hash(c.listing.0).to_hex(),
+            record: Hash(c.record.0).to_hex(),
+            buyer: Address(c.buyer.0).to_string(),
+            seller: Address(c.seller.0).to_string(),
+            reason: reason_name(c.reason),
+            detail: c.detail.clone(),
+            height: c.height,
+            txid: c.txid.map(|t| Hash(t.0).to_hex()),
+        }
+    }
 }
 
 fn complaints_table(cs: &[ComplaintView]) {
@@ -713,7 +736,7 @@ async fn buy(ctx: &mut Ctx, listing_id: &str, wait: bool) -> Result<()> {
     let signed = tx::sign(&id, chain.chain_id, nonce, chain.fee_per_byte, kind)?;
     let purchase = submit(ctx, &signed, Amount(l.price.0)).await?;
     let height = if wait {
-        Some(crate::wait_confirmed(ctx, purchase, Duration::from_secs(120)).await?)
+        Some(wait_confirmed(ctx, purchase, Duration::from_secs(120)).await?)
     } else {
         None
     };
@@ -723,13 +746,13 @@ async fn buy(ctx: &mut Ctx, listing_id: &str, wait: bool) -> Result<()> {
         None => None,
     };
     ctx.print(
-        &json!({
-            "purchase_id": purchase.to_hex(),
-            "listing_id": Hash(l.id.0).to_hex(),
-            "price": amount_json(Amount(l.price.0)),
-            "height": height,
-            "deadline": deadline,
-        }),
+        &BuyJson {
+            purchase_id: purchase.to_hex(),
+            listing_id: Hash(l.id.0).to_hex(),
+            price: Amount(l.price.0).into(),
+            height,
+            deadline,
+        },
         || {
             println!(
                 "bought listing {} for {} (purchase {}); the seller has {} blocks to deliver, else the price is refunded",
@@ -740,7 +763,7 @@ async fn buy(ctx: &mut Ctx, listing_id: &str, wait: bool) -> Result<()> {
             );
             println!("after delivery: infernet-wallet market verify {}", Hash(l.id.0));
         },
-    );
+    )?;
     Ok(())
 }
 
@@ -798,9 +821,13 @@ async fn deliver_cmd(ctx: &mut Ctx, listing_id: &str) -> Result<()> {
     let (name, id) = ctx.unlock()?;
     let txid = deliver_listing(ctx, &name, &id, &l).await?;
     ctx.print(
-        &json!({ "listing_id": Hash(l.id.0).to_hex(), "purchase_id": l.purchase.map(|p| Hash(p.0).to_hex()), "txid": txid.to_hex() }),
+        &DeliverJson {
+            listing_id: Hash(l.id.0).to_hex(),
+            purchase_id: l.purchase.map(|p| Hash(p.0).to_hex()),
+            txid: txid.to_hex(),
+        },
         || println!("delivered listing {} (tx {txid})", Hash(l.id.0)),
-    );
+    )?;
     Ok(())
 }
 
@@ -836,13 +863,28 @@ async fn watch(ctx: &mut Ctx, once: bool, poll_ms: u64) -> Result<()> {
                 }
                 match deliver_listing(ctx, &name, &id, &l).await {
                     Ok(txid) => ctx.print(
-                        &json!({ "event": "delivered", "listing_id": Hash(l.id.0).to_hex(), "purchase_id": Hash(p.0).to_hex(), "txid": txid.to_hex(), "height": tip }),
-                        || println!("height {tip}: delivered listing {} to purchase {} (tx {txid})", Hash(l.id.0), Hash(p.0)),
-                    ),
+                        &DeliveredEventJson {
+                            event: "delivered",
+                            listing_id: Hash(l.id.0).to_hex(),
+                            purchase_id: Hash(p.0).to_hex(),
+                            txid: txid.to_hex(),
+                            height: tip,
+                        },
+                        || {
+                            println!(
+                                "height {tip}: delivered listing {} to purchase {} (tx {txid})",
+                                Hash(l.id.0),
+                                Hash(p.0)
+                            )
+                        },
+                    )?,
                     Err(e) => {
                         // Retry at the next block: the failure may be transient (node busy).
                         sent.remove(&p.0);
-                        eprintln!("height {tip}: delivering listing {} failed: {e:#}", Hash(l.id.0));
+                        eprintln!(
+                            "height {tip}: delivering listing {} failed: {e:#}",
+                            Hash(l.id.0)
+                        );
                     }
                 }
             }
@@ -957,38 +999,36 @@ async fn verify(ctx: &mut Ctx, listing_id: &str, complain: bool) -> Result<()> {
             )
             .await
             .with_context(|| format!("posting the complaint about record #{i}"))?;
-            filed.push(json!({
-                "record": v.record,
-                "record_index": index,
-                "reason": reason.name(),
-                "txid": txid.to_hex(),
-            }));
+            filed.push(FiledComplaintJson {
+                record: v.record.clone(),
+                record_index: index,
+                reason: reason.name(),
+                txid: txid.to_hex(),
+            });
         }
         verdicts.push(v);
     }
     let all_ok = verdicts.iter().all(|v| v.verified);
     ctx.print(
-        &json!({
-            "listing_id": Hash(l.id.0).to_hex(),
-            "purchase_id": Hash(purchase.id.0).to_hex(),
-            "verified": all_ok,
-            "records": verdicts,
-            "complaints": filed,
-        }),
+        &VerifyJson {
+            listing_id: Hash(l.id.0).to_hex(),
+            purchase_id: Hash(purchase.id.0).to_hex(),
+            verified: all_ok,
+            records: verdicts.clone(),
+            complaints: filed.clone(),
+        },
         || {
             for v in &verdicts {
-                println!("{}", crate::verdict_line(v));
+                println!("{}", verdict_line(v));
             }
             for f in &filed {
                 println!(
                     "complaint posted about record #{} ({}): tx {}",
-                    f["record_index"],
-                    f["reason"].as_str().unwrap_or(""),
-                    f["txid"].as_str().unwrap_or("")
+                    f.record_index, f.reason, f.txid
                 );
             }
         },
-    );
+    )?;
     if !all_ok {
         bail!(
             "provenance verification failed for {} of {} records{}",
@@ -1031,20 +1071,20 @@ async fn complain_cmd(
     })?;
     let txid = post_complaint(ctx, &id, pid, record_index, reason, detail).await?;
     ctx.print(
-        &json!({
-            "purchase_id": pid.to_hex(),
-            "record_index": record_index,
-            "record": Hash(record.0).to_hex(),
-            "reason": reason.name(),
-            "txid": txid.to_hex(),
-        }),
+        &ComplainJson {
+            purchase_id: pid.to_hex(),
+            record_index,
+            record: Hash(record.0).to_hex(),
+            reason: reason.name(),
+            txid: txid.to_hex(),
+        },
         || {
             println!(
                 "complaint about record #{record_index} ({}) of purchase {pid} posted (tx {txid})",
                 Hash(record.0)
             );
         },
-    );
+    )?;
     Ok(())
 }
 
@@ -1060,8 +1100,262 @@ async fn complaints(ctx: &mut Ctx, seller: Option<String>, purchase: Option<Stri
     };
     let found = all_complaints(ctx, filter).await?;
     ctx.print(
-        &json!({ "complaints": found.iter().map(complaint_json).collect::<Vec<_>>() }),
+        &ComplaintsJson {
+            complaints: found.iter().map(ComplaintJson::from).collect(),
+        },
         || complaints_table(&found),
-    );
+    )?;
     Ok(())
+}
+
+// ---------------------------------------------------------------- --json documents
+
+/// `market list --json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListJson {
+    /// The new listing's id (hex; the id of its `ListRecords` transaction).
+    pub listing_id: String,
+    /// The records listed (hex), in the order the buyer receives them.
+    pub records: Vec<String>,
+    /// The price of the whole listing.
+    pub price: AmountJson,
+    /// The last height at which it can be bought.
+    pub until: u64,
+}
+
+/// `market cancel --json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CancelJson {
+    /// The listing withdrawn (hex).
+    pub listing_id: String,
+    /// The `CancelListing` transaction id (hex).
+    pub txid: String,
+}
+
+/// One listing of `market listings --json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListingRowJson {
+    /// The listing id (hex).
+    pub listing_id: String,
+    /// Its title.
+    pub title: String,
+    /// `open`, `purchased`, `delivered`, `cancelled` or `expired`.
+    pub status: &'static str,
+    /// Its price.
+    pub price: AmountJson,
+    /// The last height at which it can be bought.
+    pub until: u64,
+    /// The seller (`inf1…`).
+    pub seller: String,
+    /// What the bundle holds: counts, models, tokens, miners, dates.
+    pub summary: BundleSummary,
+    /// The seller's market history, from the chain.
+    pub seller_history: SellerHistory,
+}
+
+/// `market show --json` and `explore listing --json`: everything public about a listing,
+/// never content.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListingDetailJson {
+    /// The listing id (hex).
+    pub listing_id: String,
+    /// Its title.
+    pub title: String,
+    /// Its description.
+    pub description: String,
+    /// `open`, `purchased`, `delivered`, `cancelled` or `expired`.
+    pub status: &'static str,
+    /// Its price.
+    pub price: AmountJson,
+    /// The last height at which it can be bought.
+    pub until: u64,
+    /// The height it was listed at.
+    pub created_at: u64,
+    /// The seller (`inf1…`).
+    pub seller: String,
+    /// Its current purchase (hex), else null.
+    pub purchase: Option<String>,
+    /// That purchase in detail, else null.
+    pub purchase_detail: Option<PurchaseJson>,
+    /// What the bundle holds: counts, models, tokens, miners, dates.
+    pub summary: BundleSummary,
+    /// Each record's public data, in listing order.
+    pub records: Vec<ListedRecordJson>,
+    /// The seller's market history, from the chain.
+    pub seller_history: SellerHistory,
+    /// Who a sale at this price credits, and how much (as the chain would).
+    pub sale_split: Vec<CreditJson>,
+    /// Blocks the seller has after a purchase to deliver before the price is refunded.
+    pub delivery_window: u64,
+    /// The complaints about the current purchase.
+    pub complaints: Vec<ComplaintJson>,
+}
+
+/// One record of [`ListingDetailJson`].
+#[derive(Debug, Clone, Serialize)]
+pub struct ListedRecordJson {
+    /// The record id (hex).
+    pub record: String,
+    /// The miner that produced it (`inf1…`).
+    pub miner: String,
+    /// That miner's attestation: `none`, `simulated`, `tdx` or `unregistered`.
+    pub attestation: &'static str,
+    /// The height it was minted at.
+    pub minted_at: u64,
+    /// Prompt tokens.
+    pub input_tokens: u32,
+    /// Tokens generated.
+    pub output_tokens: u32,
+    /// The model (hex id).
+    pub model: String,
+}
+
+/// One credit of a sale split.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreditJson {
+    /// Who is credited (`inf1…`).
+    pub to: String,
+    /// As what: the seller, a miner or a model owner.
+    pub role: Role,
+    /// How much.
+    pub amount: AmountJson,
+}
+
+/// A listing's purchase in [`ListingDetailJson`].
+#[derive(Debug, Clone, Serialize)]
+pub struct PurchaseJson {
+    /// The purchase id (hex; the id of its `Buy` transaction).
+    pub purchase_id: String,
+    /// The buyer (`inf1…`).
+    pub buyer: String,
+    /// `pending`, `delivered` or `refunded`.
+    pub status: &'static str,
+    /// The price escrowed.
+    pub price: AmountJson,
+    /// The height it was bought at.
+    pub bought_at: u64,
+    /// The last height at which the seller may deliver.
+    pub deadline: u64,
+    /// The height it was delivered at, else null.
+    pub delivered_at: Option<u64>,
+    /// The height it was refunded at, else null.
+    pub refunded_at: Option<u64>,
+    /// The last height at which the buyer may complain, once delivered; else null.
+    pub complaint_deadline: Option<u64>,
+}
+
+/// A complaint on chain (`market complaints`, [`ListingDetailJson`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct ComplaintJson {
+    /// The purchase complained about (hex).
+    pub purchase: String,
+    /// The record's index in the listing.
+    pub record_index: u32,
+    /// The listing (hex).
+    pub listing: String,
+    /// The record (hex).
+    pub record: String,
+    /// The buyer who complained (`inf1…`).
+    pub buyer: String,
+    /// The seller (`inf1…`).
+    pub seller: String,
+    /// `key_does_not_open`, `commitment_mismatch`, `receipt_mismatch` or `other`.
+    pub reason: &'static str,
+    /// The buyer's free text.
+    pub detail: String,
+    /// The height of the block it is in.
+    pub height: u64,
+    /// The `Complain` transaction id (hex), when the node knows it.
+    pub txid: Option<String>,
+}
+
+/// `market complaints --json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComplaintsJson {
+    /// The complaints found.
+    pub complaints: Vec<ComplaintJson>,
+}
+
+/// `market buy --json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuyJson {
+    /// The purchase id (hex; the id of its `Buy` transaction).
+    pub purchase_id: String,
+    /// The listing bought (hex).
+    pub listing_id: String,
+    /// The price escrowed.
+    pub price: AmountJson,
+    /// The height of the block it is in, with `--wait`; else null.
+    pub height: Option<u64>,
+    /// The last height at which the seller may deliver, with `--wait`; else null.
+    pub deadline: Option<u64>,
+}
+
+/// `market deliver --json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliverJson {
+    /// The listing delivered (hex).
+    pub listing_id: String,
+    /// Its purchase (hex).
+    pub purchase_id: Option<String>,
+    /// The `Deliver` transaction id (hex).
+    pub txid: String,
+}
+
+/// One line of `market watch --json` per delivery.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliveredEventJson {
+    /// Always `delivered`.
+    pub event: &'static str,
+    /// The listing delivered (hex).
+    pub listing_id: String,
+    /// Its purchase (hex).
+    pub purchase_id: String,
+    /// The `Deliver` transaction id (hex).
+    pub txid: String,
+    /// The tip's height when it was sent.
+    pub height: u64,
+}
+
+/// A complaint `market verify --complain` posted.
+#[derive(Debug, Clone, Serialize)]
+pub struct FiledComplaintJson {
+    /// The record (hex).
+    pub record: String,
+    /// Its index in the listing.
+    pub record_index: u32,
+    /// The reason posted (`key_does_not_open`, …).
+    pub reason: &'static str,
+    /// The `Complain` transaction id (hex).
+    pub txid: String,
+}
+
+/// `market verify --json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyJson {
+    /// The listing (hex).
+    pub listing_id: String,
+    /// The purchase checked (hex).
+    pub purchase_id: String,
+    /// Whether every record passed.
+    pub verified: bool,
+    /// Each record's verdict, in listing order.
+    pub records: Vec<Verdict>,
+    /// The complaints posted (with `--complain`).
+    pub complaints: Vec<FiledComplaintJson>,
+}
+
+/// `market complain --json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComplainJson {
+    /// The purchase (hex).
+    pub purchase_id: String,
+    /// The record's index in the listing.
+    pub record_index: u32,
+    /// The record (hex).
+    pub record: String,
+    /// The reason posted.
+    pub reason: &'static str,
+    /// The `Complain` transaction id (hex).
+    pub txid: String,
 }
