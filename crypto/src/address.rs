@@ -1,11 +1,13 @@
 //! Addresses: a 32-byte ed25519 public key, shown to people as bech32m with HRP `inf`.
 //!
-//! The bech32m code (BIP 350) is implemented here rather than through a library so that
-//! every way a string can fail to parse has its own [`AddressError`] variant.
+//! The bech32m code (BIP 350) is the `bech32` crate's; this module is the one place in the
+//! workspace that calls it, and it sorts the crate's errors so that every way a string can
+//! fail to parse has its own [`AddressError`] variant with a message a person can act on.
 
 use std::fmt;
 use std::str::FromStr;
 
+use bech32::Bech32m;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The human-readable part of every address.
@@ -16,16 +18,6 @@ pub const ADDRESS_STRING_LEN: usize = 62;
 
 /// Longest string [`Address::from_str`] looks at (BIP 173's limit).
 const MAX_STRING_LEN: usize = 90;
-
-const CHARSET: &[u8; 32] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
-const BECH32M_CONST: u32 = 0x2bc8_30a3;
-const GENERATOR: [u32; 5] = [
-    0x3b6a_57b2,
-    0x2650_8e6d,
-    0x1ea1_19fa,
-    0x3d42_33dd,
-    0x2a14_62b3,
-];
 
 /// An account address: the 32-byte ed25519 public key of its owner.
 ///
@@ -116,135 +108,53 @@ impl<'de> Deserialize<'de> for Address {
     }
 }
 
-fn polymod(values: impl Iterator<Item = u8>) -> u32 {
-    let mut chk: u32 = 1;
-    for v in values {
-        let top = chk >> 25;
-        chk = ((chk & 0x01ff_ffff) << 5) ^ u32::from(v);
-        for (i, g) in GENERATOR.iter().enumerate() {
-            if (top >> i) & 1 == 1 {
-                chk ^= g;
-            }
-        }
-    }
-    chk
-}
-
-fn hrp_expand(hrp: &str) -> impl Iterator<Item = u8> + '_ {
-    hrp.bytes()
-        .map(|c| c >> 5)
-        .chain(std::iter::once(0))
-        .chain(hrp.bytes().map(|c| c & 31))
-}
-
-/// Regroups 8-bit bytes into 5-bit groups, zero-padding the last group.
-fn to_5bit(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity((data.len() * 8).div_ceil(5));
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for &b in data {
-        acc = (acc << 8) | u32::from(b);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(((acc >> bits) & 31) as u8);
-        }
-    }
-    if bits > 0 {
-        out.push(((acc << (5 - bits)) & 31) as u8);
-    }
-    out
-}
-
-/// Regroups 5-bit groups into bytes; the padding must be under 5 bits and all zero.
-fn from_5bit(data: &[u8]) -> Result<Vec<u8>, AddressError> {
-    let mut out = Vec::with_capacity(data.len() * 5 / 8);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for &v in data {
-        acc = ((acc << 5) | u32::from(v)) & 0xfff;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(((acc >> bits) & 0xff) as u8);
-        }
-    }
-    if bits >= 5 || (acc << (8 - bits)) & 0xff != 0 {
-        return Err(AddressError::Malformed(
-            "non-zero or overlong padding".into(),
-        ));
-    }
-    Ok(out)
-}
-
-/// bech32m encoding of `data` under `hrp` (lowercase).
+/// bech32m encoding of `data` under `hrp` (lowercase), through the `bech32` crate.
+///
+/// `hrp` is one of this crate's constants and `data` at most a few dozen bytes, so neither
+/// can make the encoder fail; an empty string would only come from a broken constant.
 pub(crate) fn encode(hrp: &str, data: &[u8]) -> String {
-    let five = to_5bit(data);
-    let pm = polymod(hrp_expand(hrp).chain(five.iter().copied()).chain([0u8; 6])) ^ BECH32M_CONST;
-    let mut s = String::with_capacity(hrp.len() + 1 + five.len() + 6);
-    s.push_str(hrp);
-    s.push('1');
-    for v in five {
-        s.push(char::from(CHARSET[usize::from(v)]));
-    }
-    for i in 0..6 {
-        s.push(char::from(CHARSET[((pm >> (5 * (5 - i))) & 31) as usize]));
-    }
-    s
+    bech32::Hrp::parse(hrp)
+        .ok()
+        .and_then(|hrp| bech32::encode_lower::<Bech32m>(hrp, data).ok())
+        .unwrap_or_default()
 }
 
 /// bech32m decoding: returns the lowercased HRP and the payload bytes.
 ///
-/// Checks, in order: length and characters, case, separator, HRP, checksum, padding.
+/// The `bech32` crate does the parsing and the checksum; this function only sorts its errors
+/// into [`AddressError`] variants. Checks, in order: length, characters and case, separator,
+/// HRP (must be [`HRP`]), checksum, padding.
 pub(crate) fn decode(s: &str) -> Result<(String, Vec<u8>), AddressError> {
+    use bech32::primitives::decode::{
+        CharError, ChecksumError, UncheckedHrpstring, UncheckedHrpstringError,
+    };
+
     if s.len() > MAX_STRING_LEN {
         return Err(AddressError::Malformed(format!(
             "{} characters, at most {MAX_STRING_LEN} allowed",
             s.len()
         )));
     }
-    if let Some(c) = s.chars().find(|c| !(' '..='~').contains(c) || *c == ' ') {
-        return Err(AddressError::Malformed(format!("invalid character {c:?}")));
-    }
-    let has_lower = s.bytes().any(|b| b.is_ascii_lowercase());
-    let has_upper = s.bytes().any(|b| b.is_ascii_uppercase());
-    if has_lower && has_upper {
-        return Err(AddressError::MixedCase);
-    }
-    let s = s.to_ascii_lowercase();
-    let sep = s
-        .rfind('1')
-        .ok_or_else(|| AddressError::Malformed("no \"1\" separator".into()))?;
-    let (hrp, data) = (&s[..sep], &s[sep + 1..]);
-    if hrp.is_empty() {
-        return Err(AddressError::Malformed("empty prefix".into()));
-    }
+    let unchecked = UncheckedHrpstring::new(s).map_err(|e| match e {
+        UncheckedHrpstringError::Char(CharError::MixedCase) => AddressError::MixedCase,
+        other => AddressError::Malformed(other.to_string()),
+    })?;
+    let hrp = unchecked.hrp().to_lowercase();
     if hrp != HRP {
-        return Err(AddressError::WrongHrp {
-            found: hrp.to_owned(),
-        });
+        return Err(AddressError::WrongHrp { found: hrp });
     }
-    if data.len() < 6 {
-        return Err(AddressError::Malformed("shorter than a checksum".into()));
-    }
-    let values = data
-        .bytes()
-        .map(|c| {
-            CHARSET
-                .iter()
-                .position(|&x| x == c)
-                .map(|p| p as u8)
-                .ok_or_else(|| {
-                    AddressError::Malformed(format!(
-                        "{:?} is not a bech32 character",
-                        char::from(c)
-                    ))
-                })
-        })
-        .collect::<Result<Vec<u8>, _>>()?;
-    if polymod(hrp_expand(hrp).chain(values.iter().copied())) != BECH32M_CONST {
-        return Err(AddressError::BadChecksum);
-    }
-    let bytes = from_5bit(&values[..values.len() - 6])?;
-    Ok((hrp.to_owned(), bytes))
+    let checked = unchecked
+        .validate_and_remove_checksum::<Bech32m>()
+        .map_err(|e| match e {
+            ChecksumError::InvalidResidue => AddressError::BadChecksum,
+            other => AddressError::Malformed(other.to_string()),
+        })?;
+    // The payload has no witness version, so the segwit padding rule (at most 4 zero bits)
+    // is exactly the rule for the whole data part.
+    checked
+        .validate_segwit_padding()
+        .map_err(|_| AddressError::Malformed("non-zero or overlong padding".into()))?;
+    Ok((hrp, checked.byte_iter().collect()))
 }
 
 #[cfg(test)]
@@ -261,17 +171,8 @@ mod tests {
             "split1checkupstagehandshakeupstreamerranterredcaperredlc445v",
             "?1v759aa",
         ] {
-            let lower = s.to_ascii_lowercase();
-            let sep = lower.rfind('1').unwrap();
-            let values: Vec<u8> = lower[sep + 1..]
-                .bytes()
-                .map(|c| CHARSET.iter().position(|&x| x == c).unwrap() as u8)
-                .collect();
-            assert_eq!(
-                polymod(hrp_expand(&lower[..sep]).chain(values.iter().copied())),
-                BECH32M_CONST,
-                "{s}"
-            );
+            let parsed = bech32::primitives::decode::UncheckedHrpstring::new(s).unwrap();
+            assert!(parsed.has_valid_checksum::<Bech32m>(), "{s}");
         }
     }
 

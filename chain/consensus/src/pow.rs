@@ -85,70 +85,29 @@ pub fn asert_next_target(params: &AsertParams, parent_height: u64, parent_timest
 
 /// `(value × factor) × 2^shift`, saturating at [`U256::MAX`], exact in 320 bits.
 fn scale(value: U256, factor: u64, shift: i128) -> U256 {
-    // 320-bit product: low 256 bits and a high limb.
-    let bytes = value.to_be_bytes();
-    let mut limbs = [0u64; 5];
-    let mut carry: u128 = 0;
-    for (i, slot) in limbs.iter_mut().take(4).enumerate() {
-        let mut chunk = [0u8; 8];
-        chunk.copy_from_slice(&bytes[32 - 8 * (i + 1)..32 - 8 * i]);
-        let prod = u128::from(u64::from_be_bytes(chunk)) * u128::from(factor) + carry;
-        *slot = prod as u64;
-        carry = prod >> 64;
-    }
-    limbs[4] = carry as u64;
-    let bits = 320 - limbs.iter().rev().take_while(|l| **l == 0).count() as i128 * 64;
-    let top_bits = limbs
-        .iter()
-        .rev()
-        .find(|l| **l != 0)
-        .map(|l| 64 - i128::from(l.leading_zeros()))
-        .unwrap_or(0);
-    let significant = if top_bits == 0 {
-        0
-    } else {
-        bits - 64 + top_bits
-    };
-    if shift >= 0 {
+    type U320 = ruint::Uint<320, 5>;
+    // 256 bits times 64 bits fits 320 bits, so the product is exact.
+    let product = U320::from_limbs_slice(value.0.as_limbs()).wrapping_mul(U320::from(factor));
+    let significant = product.bit_len() as i128;
+    let shifted = if shift >= 0 {
         if significant + shift > 256 {
             return U256::MAX;
         }
-    } else if -shift >= 320 {
-        return U256::ZERO;
-    }
-    // Shift the 320-bit number, then keep the low 256 bits.
-    let mut out = [0u64; 5];
-    if shift >= 0 {
-        let s = shift as u32;
-        let (l, b) = ((s / 64) as usize, s % 64);
-        for i in (l..5).rev() {
-            let src = i - l;
-            let mut v = limbs[src] << b;
-            if b > 0 && src > 0 {
-                v |= limbs[src - 1] >> (64 - b);
-            }
-            out[i] = v;
-        }
+        // shift <= 256 here, so the cast is lossless.
+        product << shift as usize
     } else {
-        let s = (-shift) as u32;
-        let (l, b) = ((s / 64) as usize, s % 64);
-        for (i, slot) in out.iter_mut().enumerate().take(5 - l) {
-            let src = i + l;
-            let mut v = limbs[src] >> b;
-            if b > 0 && src + 1 < 5 {
-                v |= limbs[src + 1] << (64 - b);
-            }
-            *slot = v;
+        if -shift >= 320 {
+            return U256::ZERO;
         }
-    }
-    if out[4] != 0 {
+        product >> (-shift) as usize
+    };
+    let limbs = shifted.as_limbs();
+    if limbs[4] != 0 {
         return U256::MAX;
     }
-    let mut be = [0u8; 32];
-    for (i, limb) in out.iter().take(4).enumerate() {
-        be[32 - 8 * (i + 1)..32 - 8 * i].copy_from_slice(&limb.to_be_bytes());
-    }
-    U256::from_be_bytes(be)
+    U256(ruint::aliases::U256::from_limbs([
+        limbs[0], limbs[1], limbs[2], limbs[3],
+    ]))
 }
 
 /// Fork choice: whether a candidate tip with `candidate_work` total chain work replaces the

@@ -1,121 +1,83 @@
-//! A minimal unsigned 256-bit integer for targets and chain work.
+//! The unsigned 256-bit integer of targets and chain work.
 //!
-//! Consensus needs only a handful of operations on 256-bit numbers (compare, add, shift,
-//! multiply by a small factor, divide for the work formula), so the crate carries its own
-//! small, fully deterministic implementation instead of a general big-integer dependency.
+//! The arithmetic is the `ruint` crate's (`Uint<256, 4>`); this newtype only fixes the
+//! conventions consensus relies on: big-endian bytes (the wire order of hashes, targets and
+//! the `cumulative_work` of the p2p status), checked or saturating results where a rule
+//! needs them, and a 64-digit lowercase hex `Display`, as the spec's worked examples print.
 
-use std::cmp::Ordering;
 use std::fmt;
 
-/// An unsigned 256-bit integer, stored as four 64-bit limbs, least significant first.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct U256([u64; 4]);
+/// An unsigned 256-bit integer (a `ruint` value behind the conventions of this module).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct U256(pub(crate) ruint::aliases::U256);
 
 impl U256 {
     /// Zero.
-    pub const ZERO: U256 = U256([0; 4]);
+    pub const ZERO: U256 = U256(ruint::aliases::U256::ZERO);
     /// One.
-    pub const ONE: U256 = U256([1, 0, 0, 0]);
+    pub const ONE: U256 = U256(ruint::aliases::U256::ONE);
     /// 2^256 − 1, the largest value.
-    pub const MAX: U256 = U256([u64::MAX; 4]);
+    pub const MAX: U256 = U256(ruint::aliases::U256::MAX);
 
     /// Builds a value from a `u64`.
     pub const fn from_u64(v: u64) -> U256 {
-        U256([v, 0, 0, 0])
+        U256(ruint::aliases::U256::from_limbs([v, 0, 0, 0]))
     }
 
     /// Builds a value from a `u128`.
     pub const fn from_u128(v: u128) -> U256 {
-        U256([v as u64, (v >> 64) as u64, 0, 0])
+        U256(ruint::aliases::U256::from_limbs([
+            v as u64,
+            (v >> 64) as u64,
+            0,
+            0,
+        ]))
     }
 
     /// Reads 32 big-endian bytes (the byte order of hashes and targets on the wire).
     pub fn from_be_bytes(bytes: [u8; 32]) -> U256 {
-        let mut limbs = [0u64; 4];
-        for (i, limb) in limbs.iter_mut().enumerate() {
-            let start = 32 - 8 * (i + 1);
-            let mut chunk = [0u8; 8];
-            chunk.copy_from_slice(&bytes[start..start + 8]);
-            *limb = u64::from_be_bytes(chunk);
-        }
-        U256(limbs)
+        U256(ruint::aliases::U256::from_be_bytes(bytes))
     }
 
     /// Writes 32 big-endian bytes.
     pub fn to_be_bytes(self) -> [u8; 32] {
-        let mut out = [0u8; 32];
-        for (i, limb) in self.0.iter().enumerate() {
-            let start = 32 - 8 * (i + 1);
-            out[start..start + 8].copy_from_slice(&limb.to_be_bytes());
-        }
-        out
+        self.0.to_be_bytes::<32>()
     }
 
     /// Whether the value is zero.
     pub fn is_zero(self) -> bool {
-        self.0 == [0; 4]
+        self.0.is_zero()
     }
 
     /// The number of significant bits (0 for zero).
     pub fn bits(self) -> u32 {
-        for i in (0..4).rev() {
-            if self.0[i] != 0 {
-                return 64 * i as u32 + (64 - self.0[i].leading_zeros());
-            }
-        }
-        0
+        // At most 256, so the cast is lossless.
+        self.0.bit_len() as u32
     }
 
     /// The value as `u128` if it fits.
     pub fn to_u128(self) -> Option<u128> {
-        if self.0[2] == 0 && self.0[3] == 0 {
-            Some(u128::from(self.0[0]) | (u128::from(self.0[1]) << 64))
-        } else {
-            None
-        }
+        u128::try_from(self.0).ok()
     }
 
     /// Addition, `None` on overflow.
     pub fn checked_add(self, rhs: U256) -> Option<U256> {
-        let mut out = [0u64; 4];
-        let mut carry = false;
-        for (i, slot) in out.iter_mut().enumerate() {
-            let (s1, c1) = self.0[i].overflowing_add(rhs.0[i]);
-            let (s2, c2) = s1.overflowing_add(u64::from(carry));
-            *slot = s2;
-            carry = c1 || c2;
-        }
-        if carry { None } else { Some(U256(out)) }
+        self.0.checked_add(rhs.0).map(U256)
     }
 
     /// Addition that stops at [`U256::MAX`].
     pub fn saturating_add(self, rhs: U256) -> U256 {
-        self.checked_add(rhs).unwrap_or(U256::MAX)
+        U256(self.0.saturating_add(rhs.0))
     }
 
     /// Subtraction, `None` if `rhs > self`.
     pub fn checked_sub(self, rhs: U256) -> Option<U256> {
-        let mut out = [0u64; 4];
-        let mut borrow = false;
-        for (i, slot) in out.iter_mut().enumerate() {
-            let (d1, b1) = self.0[i].overflowing_sub(rhs.0[i]);
-            let (d2, b2) = d1.overflowing_sub(u64::from(borrow));
-            *slot = d2;
-            borrow = b1 || b2;
-        }
-        if borrow { None } else { Some(U256(out)) }
+        self.0.checked_sub(rhs.0).map(U256)
     }
 
     /// Multiplication by a `u64`, `None` on overflow.
     pub fn checked_mul_u64(self, rhs: u64) -> Option<U256> {
-        let mut out = [0u64; 4];
-        let mut carry: u128 = 0;
-        for (i, slot) in out.iter_mut().enumerate() {
-            let prod = u128::from(self.0[i]) * u128::from(rhs) + carry;
-            *slot = prod as u64;
-            carry = prod >> 64;
-        }
-        if carry != 0 { None } else { Some(U256(out)) }
+        self.0.checked_mul(U256::from_u64(rhs).0).map(U256)
     }
 
     /// Left shift; bits shifted past bit 255 are lost.
@@ -123,18 +85,7 @@ impl U256 {
         if shift >= 256 {
             return U256::ZERO;
         }
-        let limbs = (shift / 64) as usize;
-        let bits = shift % 64;
-        let mut out = [0u64; 4];
-        for i in (limbs..4).rev() {
-            let src = i - limbs;
-            let mut v = self.0[src] << bits;
-            if bits > 0 && src > 0 {
-                v |= self.0[src - 1] >> (64 - bits);
-            }
-            out[i] = v;
-        }
-        U256(out)
+        U256(self.0 << shift as usize)
     }
 
     /// Right shift.
@@ -142,69 +93,17 @@ impl U256 {
         if shift >= 256 {
             return U256::ZERO;
         }
-        let limbs = (shift / 64) as usize;
-        let bits = shift % 64;
-        let mut out = [0u64; 4];
-        for (i, slot) in out.iter_mut().enumerate().take(4 - limbs) {
-            let src = i + limbs;
-            let mut v = self.0[src] >> bits;
-            if bits > 0 && src + 1 < 4 {
-                v |= self.0[src + 1] << (64 - bits);
-            }
-            *slot = v;
-        }
-        U256(out)
+        U256(self.0 >> shift as usize)
     }
 
     /// Bitwise complement.
     pub fn complement(self) -> U256 {
-        U256([!self.0[0], !self.0[1], !self.0[2], !self.0[3]])
-    }
-
-    fn bit(self, i: u32) -> bool {
-        (self.0[(i / 64) as usize] >> (i % 64)) & 1 == 1
+        U256(!self.0)
     }
 
     /// Integer division, `None` when dividing by zero.
     pub fn checked_div(self, rhs: U256) -> Option<U256> {
-        if rhs.is_zero() {
-            return None;
-        }
-        if self < rhs {
-            return Some(U256::ZERO);
-        }
-        let mut quotient = U256::ZERO;
-        let mut remainder = U256::ZERO;
-        for i in (0..self.bits()).rev() {
-            remainder = remainder.shift_left(1);
-            if self.bit(i) {
-                remainder.0[0] |= 1;
-            }
-            if remainder >= rhs {
-                // `remainder >= rhs`, so the subtraction cannot underflow.
-                remainder = remainder.checked_sub(rhs).unwrap_or(U256::ZERO);
-                quotient.0[(i / 64) as usize] |= 1 << (i % 64);
-            }
-        }
-        Some(quotient)
-    }
-}
-
-impl Ord for U256 {
-    fn cmp(&self, other: &Self) -> Ordering {
-        for i in (0..4).rev() {
-            match self.0[i].cmp(&other.0[i]) {
-                Ordering::Equal => continue,
-                ord => return ord,
-            }
-        }
-        Ordering::Equal
-    }
-}
-
-impl PartialOrd for U256 {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
+        self.0.checked_div(rhs.0).map(U256)
     }
 }
 
@@ -228,9 +127,10 @@ impl fmt::Display for U256 {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use ruint::aliases::U256 as Uint;
 
     fn arb() -> impl Strategy<Value = U256> {
-        any::<[u64; 4]>().prop_map(U256)
+        any::<[u64; 4]>().prop_map(|limbs| U256(Uint::from_limbs(limbs)))
     }
 
     #[test]

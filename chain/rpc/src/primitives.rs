@@ -10,13 +10,13 @@
 //!
 //! These types hold plain bytes and do not depend on the chain crates, so the client feature
 //! stays light; the node converts its protocol values with the `From` impls and byte accessors.
+//! Addresses are encoded and checked by `infernet-crypto` (the one bech32m implementation of
+//! the workspace); this module only maps its errors onto [`ParseError`].
 
 use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
-use bech32::primitives::decode::CheckedHrpstring;
-use bech32::{Bech32m, Hrp};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -173,8 +173,7 @@ impl From<[u8; 32]> for Address {
 
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let hrp = Hrp::parse_unchecked(ADDRESS_HRP);
-        bech32::encode_lower_to_fmt::<Bech32m, _>(f, hrp, &self.0).map_err(|_| fmt::Error)
+        f.write_str(&infernet_crypto::Address(self.0).to_bech32())
     }
 }
 
@@ -187,26 +186,18 @@ impl fmt::Debug for Address {
 impl FromStr for Address {
     type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, ParseError> {
-        // bech32 strings are at most 90 characters; refuse anything longer before parsing.
-        if s.len() > 90 {
-            return Err(ParseError::Bech32(format!(
-                "{} characters is too long",
-                s.len()
-            )));
+        // The bech32m rules live in `infernet-crypto`; the API only renames its errors.
+        use infernet_crypto::AddressError;
+        match s.parse::<infernet_crypto::Address>() {
+            Ok(a) => Ok(Address(a.0)),
+            Err(AddressError::WrongHrp { found }) => Err(ParseError::AddressHrp(found)),
+            Err(AddressError::WrongLength { found }) => Err(ParseError::AddressLength(found)),
+            Err(
+                e @ (AddressError::BadChecksum
+                | AddressError::MixedCase
+                | AddressError::Malformed(_)),
+            ) => Err(ParseError::Bech32(e.to_string())),
         }
-        let checked =
-            CheckedHrpstring::new::<Bech32m>(s).map_err(|e| ParseError::Bech32(e.to_string()))?;
-        let hrp = checked.hrp();
-        // bech32 also allows the all-uppercase form (used in QR codes).
-        if hrp.to_lowercase() != ADDRESS_HRP {
-            return Err(ParseError::AddressHrp(hrp.to_string()));
-        }
-        let bytes: Vec<u8> = checked.byte_iter().collect();
-        let arr: [u8; 32] = bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| ParseError::AddressLength(bytes.len()))?;
-        Ok(Address(arr))
     }
 }
 
@@ -300,28 +291,7 @@ impl fmt::Debug for Work {
 
 impl fmt::Display for Work {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Repeated division of the big-endian number by 10, collecting remainders.
-        let mut n = self.0;
-        let mut digits = Vec::with_capacity(78);
-        loop {
-            let mut rem: u32 = 0;
-            let mut all_zero = true;
-            for byte in n.iter_mut() {
-                let cur = (rem << 8) | u32::from(*byte);
-                let q = cur / 10;
-                rem = cur % 10;
-                // q < 256 because rem < 10, so the cast is lossless.
-                *byte = q as u8;
-                all_zero &= *byte == 0;
-            }
-            // rem < 10, so the cast is lossless.
-            digits.push(b'0' + rem as u8);
-            if all_zero {
-                break;
-            }
-        }
-        digits.reverse();
-        f.write_str(&String::from_utf8_lossy(&digits))
+        fmt::Display::fmt(&ruint::aliases::U256::from_be_bytes(self.0), f)
     }
 }
 
@@ -335,20 +305,10 @@ impl FromStr for Work {
         if !canonical {
             return Err(ParseError::Decimal(truncate(s)));
         }
-        let mut n = [0u8; 32];
-        for d in s.bytes() {
-            // n = n * 10 + d, little-endian carry over the big-endian bytes.
-            let mut carry = u32::from(d - b'0');
-            for byte in n.iter_mut().rev() {
-                let cur = u32::from(*byte) * 10 + carry;
-                *byte = (cur & 0xff) as u8;
-                carry = cur >> 8;
-            }
-            if carry != 0 {
-                return Err(ParseError::Decimal(truncate(s)));
-            }
-        }
-        Ok(Work(n))
+        // Refuses values of 2^256 and more.
+        let n = ruint::aliases::U256::from_str_radix(s, 10)
+            .map_err(|_| ParseError::Decimal(truncate(s)))?;
+        Ok(Work(n.to_be_bytes::<32>()))
     }
 }
 
@@ -413,6 +373,7 @@ string_serde!(Work, "Work", {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bech32::{Bech32m, Hrp};
 
     #[test]
     fn h256_round_trips_and_rejects_bad_hex() {
