@@ -8,7 +8,7 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use infernet_crypto::{Hash, RecordKey, ReplyPublicKey, seal};
@@ -17,25 +17,13 @@ use infernet_types::sealing::{
     prompt_aad, prompt_info, record_key_aad, record_key_info, record_payload_aad,
 };
 use infernet_types::{
-    Amount, ChainSpec, DecodeLimits, Encode, RecordPlaintext, SamplingParams, Transaction, TxKind,
-    decode_exact, dev_accounts,
+    Amount, ChainSpec, DecodeLimits, Encode, RecordPlaintext, SamplingParams, TxKind, decode_exact,
+    dev_accounts,
 };
 use serde_json::{Value, json};
-use support::{
-    Rpc, amount, count_hits, files_under, free_port, h256, needles, rocksdb_dump, wait_for,
-};
+use support::{Rpc, amount, count_hits, files_under, h256, needles, rocksdb_dump, wait_for};
 
 const BIN: &str = env!("CARGO_BIN_EXE_infernet-miner");
-
-/// Kills the daemon when the test ends, even on failure.
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[test]
 fn daemon_serves_a_sealed_job_and_the_canary_never_leaks() {
@@ -49,50 +37,18 @@ fn daemon_serves_a_sealed_job_and_the_canary_never_leaks() {
     .unwrap();
     let model_id = Hash(*blake3::hash(&std::fs::read(&model).unwrap()).as_bytes());
     let data = dir.path().join("data");
-    let port = free_port();
-    let stdout_log = dir.path().join("stdout.log");
-    let stderr_log = dir.path().join("stderr.log");
-    let child = Command::new(BIN)
-        .args([
-            "--dev",
-            "--no-mdns",
-            "--block-time",
-            "1",
-            "--attestation",
-            "simulated",
-        ])
-        .args([
-            "--price-in",
-            "1000",
-            "--price-out",
-            "3000",
-            "--threads",
-            "1",
-        ])
-        .arg("--data-dir")
-        .arg(&data)
-        .arg("--model")
-        .arg(&model)
-        .args(["--rpc-addr", &format!("127.0.0.1:{port}")])
-        .args(["--p2p-addr", "/ip4/127.0.0.1/tcp/0"])
-        .env("RUST_LOG", "trace")
-        .env_remove("INFERNET_PASSWORD")
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&stdout_log).unwrap())
-        .stderr(std::fs::File::create(&stderr_log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut daemon = Daemon(child);
-    let mut rpc = Rpc::new(format!("127.0.0.1:{port}"));
+    let mut spec = support::DaemonSpec::new(dir.path());
+    spec.data = data.clone();
+    spec.models = vec![model.clone()];
+    spec.attestation = "simulated";
+    spec.rust_log = "trace";
+    let mut daemon = spec.start("daemon");
+    let (stdout_log, stderr_log) = (daemon.stdout.clone(), daemon.stderr.clone());
+    let mut rpc = Rpc::new(daemon.rpc.addr.clone());
 
     // The daemon registers its model and itself.
     let miner = wait_for("the miner registration", 180, || {
-        if let Ok(Some(status)) = daemon.0.try_wait() {
-            panic!(
-                "daemon exited with {status}: {}",
-                std::fs::read_to_string(&stderr_log).unwrap_or_default()
-            );
-        }
+        daemon.check_running();
         let page = rpc.try_call("state_getMiners", json!([null]))?;
         page["items"].as_array()?.first().cloned()
     });
@@ -137,27 +93,21 @@ fn daemon_serves_a_sealed_job_and_the_canary_never_leaks() {
         .as_u64()
         .or_else(|| tip["header"]["height"].as_u64())
         .unwrap();
-    let mut tx = Transaction {
-        sender: user.address(),
-        nonce,
-        fee: Amount::ZERO,
-        kind: TxKind::SubmitJob(SubmitJob {
-            miner: miner_addr,
-            model: model_id,
-            sealed_prompt: sealed,
-            reply_key: reply.public_key(),
-            max_input_tokens: 200,
-            max_output_tokens: 24,
-            price_in: Amount(1000),
-            price_out: Amount(3000),
-            sampling,
-            expiry: height + 60,
-            require_attestation: true,
-        }),
-    };
-    tx.fee = tx.min_fee(spec.min_fee_per_byte).unwrap();
-    let fee = tx.fee.0;
-    let signed = tx.sign(&user, spec.chain_id);
+    let kind = TxKind::SubmitJob(SubmitJob {
+        miner: miner_addr,
+        model: model_id,
+        sealed_prompt: sealed,
+        reply_key: reply.public_key(),
+        max_input_tokens: 200,
+        max_output_tokens: 24,
+        price_in: Amount(1000),
+        price_out: Amount(3000),
+        sampling,
+        expiry: height + 60,
+        require_attestation: true,
+    });
+    let signed = support::sign_at(&user, nonce, kind);
+    let fee = signed.tx.fee.0;
     let job_id = signed.txid();
     rpc.call("tx_send", json!([hex::encode(signed.encode())]));
 
@@ -257,9 +207,7 @@ fn daemon_serves_a_sealed_job_and_the_canary_never_leaks() {
     assert_eq!(after, balance_before - fee - cost);
 
     // Stop the daemon, then scan everything it wrote or answered.
-    let pid = daemon.0.id().to_string();
-    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    wait_for("the daemon to stop", 30, || daemon.0.try_wait().unwrap());
+    daemon.proc.terminate(30);
     let needles = needles(&canary);
     let (values, db_bytes) = rocksdb_dump(&data);
     assert!(values > 10, "the scan read the store ({values} values)");

@@ -15,13 +15,13 @@ use infernet_consensus::{
 };
 use infernet_crypto::{Address, Hash, Identity, RecordKey, ReplySecret, seal};
 use infernet_miner::daemon::queue::JobOutcome;
-use infernet_miner::daemon::register::with_min_fee;
 use infernet_miner::daemon::serve::{InferenceError, TokenLimits};
 use infernet_miner::daemon::{
     AttestationMode, Completion, Conversation, EngineSet, Inference, JobQueue, JobRequest,
     ModelInfo, Plaintext, Registration, ServeContext, ServeError, serve_job,
 };
 use infernet_node::producer::MiningPause;
+use infernet_testkit::tx::{self, Fee};
 use infernet_types::sealing::{
     prompt_aad, prompt_info, record_key_aad, record_key_info, record_payload_aad,
 };
@@ -154,9 +154,8 @@ impl Chain {
 
     fn sign(&self, who: &Identity, kind: TxKind) -> SignedTransaction {
         let a = who.address();
-        with_min_fee(a, self.account(a).nonce, kind, self.spec.min_fee_per_byte)
-            .unwrap()
-            .sign(who, self.spec.chain_id)
+        let fee = Fee::PerByte(self.spec.min_fee_per_byte);
+        tx::sign(who, self.spec.chain_id, self.account(a).nonce, fee, kind)
     }
 }
 

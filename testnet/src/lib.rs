@@ -154,25 +154,13 @@ pub fn generate_spec(block_time_secs: u64) -> ChainSpec {
 }
 
 /// Finds `infernet-node`: `INFERNET_NODE_BIN`, else next to the current executable, else
-/// one directory up (integration tests run from `target/<profile>/deps/`).
+/// one directory up (integration tests run from `target/<profile>/deps/`); the search is the
+/// test kit's ([`infernet_testkit::bin`]), shared with every multi-process test.
 pub fn node_binary() -> Result<PathBuf, TestnetError> {
-    if let Ok(p) = std::env::var(NODE_BIN_ENV) {
-        return Ok(PathBuf::from(p));
-    }
-    let exe = std::env::current_exe().map_err(io("cannot find the current executable"))?;
-    let mut searched = Vec::new();
-    let mut dir = exe.parent();
-    for _ in 0..2 {
-        let Some(d) = dir else { break };
-        let candidate = d.join("infernet-node");
-        if candidate.is_file() {
-            return Ok(candidate);
+    infernet_testkit::bin::find(infernet_testkit::bin::NODE).map_err(|searched| {
+        TestnetError::NodeBinary {
+            searched: searched.join(", "),
         }
-        searched.push(d.display().to_string());
-        dir = d.parent();
-    }
-    Err(TestnetError::NodeBinary {
-        searched: searched.join(", "),
     })
 }
 
@@ -395,7 +383,7 @@ impl Testnet {
                         index: n.index,
                         status: status.to_string(),
                         log: n.log.display().to_string(),
-                        tail: log_tail(&n.log, 20),
+                        tail: infernet_testkit::process::log_tail(&n.log, 20),
                     });
                 }
                 if n.child.is_none() {
@@ -518,15 +506,10 @@ pub fn signal(pid: u32, name: &str) -> Result<(), TestnetError> {
 }
 
 /// The last `lines` lines of a log file (empty when it cannot be read).
-fn log_tail(path: &Path, lines: usize) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use infernet_testkit::process::log_tail;
 
     #[test]
     fn log_tail_keeps_the_last_lines_and_tolerates_a_missing_file() {

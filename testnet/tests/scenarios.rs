@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use infernet_rpc::client::InfernetApiClient;
 use infernet_rpc::views::TxStatus;
+use infernet_testkit::tx::{self, Fee};
 use infernet_testnet::{TESTNET_CHAIN_ID, Testnet, TestnetConfig};
-use infernet_types::Transfer;
-use infernet_types::{Amount, Encode, Transaction, TxKind, dev_accounts};
+use infernet_types::{Amount, dev_accounts};
 
 struct Net {
     net: Testnet,
@@ -37,17 +37,14 @@ async fn launch(nodes: usize, miners: usize, base_port: u16) -> Net {
 
 fn transfer(from: usize, nonce: u64, amount: u64) -> String {
     let accounts = dev_accounts();
-    let tx = Transaction {
-        sender: accounts[from].address,
+    let tx = tx::sign(
+        &accounts[from].identity(),
+        TESTNET_CHAIN_ID,
         nonce,
-        fee: Amount(10_000),
-        kind: TxKind::Transfer(Transfer {
-            to: accounts[9].address,
-            amount: Amount(amount),
-        }),
-    }
-    .sign(&accounts[from].identity(), TESTNET_CHAIN_ID);
-    hex::encode(tx.encode())
+        Fee::Fixed(Amount(10_000)),
+        tx::transfer(accounts[9].address, amount),
+    );
+    tx::to_hex(&tx)
 }
 
 async fn wait_for<F, Fut>(what: &str, secs: u64, mut check: F)

@@ -2,72 +2,16 @@
 //! The `infernet-wallet` binary end to end: keys on a temp dir, errors a person can act on,
 //! and accounts/transactions/explorer against a real `infernet-node --dev --tmp` process.
 //!
-//! The node binary is taken from the same target directory (`current_exe()/../../infernet-node`,
-//! built by `cargo build -p infernet-node` or a workspace build); the test fails with that
-//! instruction if it is missing.
+//! The node and the wallet runner are the test kit's (`infernet-testkit`); the node binary is
+//! taken from the same target directory (built by `cargo build -p infernet-node` or a
+//! workspace build), and the test fails with that instruction if it is missing.
 
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
+use infernet_testkit::{Node, Wallet};
 use serde_json::Value;
 
 const WALLET: &str = env!("CARGO_BIN_EXE_infernet-wallet");
-
-struct Env {
-    dir: tempfile::TempDir,
-    rpc: String,
-}
-
-impl Env {
-    fn new(rpc: &str) -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("pw"), "correct horse\n").unwrap();
-        Env {
-            dir,
-            rpc: rpc.to_owned(),
-        }
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(WALLET);
-        c.arg("--rpc")
-            .arg(&self.rpc)
-            .arg("--wallet-dir")
-            .arg(self.dir.path().join("wallet"))
-            .arg("--password-file")
-            .arg(self.dir.path().join("pw"))
-            .arg("--no-input")
-            .args(args)
-            .env_remove("INFERNET_PASSWORD")
-            .env_remove("INFERNET_KEY")
-            .stdin(Stdio::null());
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().unwrap()
-    }
-
-    /// Runs with `--json`, asserts success, parses stdout.
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = vec!["--json"];
-        all.extend_from_slice(args);
-        let out = self.run(&all);
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}\n{}",
-            String::from_utf8_lossy(&out.stderr),
-            String::from_utf8_lossy(&out.stdout)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-
-    /// Runs, asserts failure, returns stderr.
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(!out.status.success(), "{args:?} unexpectedly succeeded");
-        String::from_utf8_lossy(&out.stderr).into_owned()
-    }
-}
 
 fn base(v: &Value) -> u64 {
     v["base"].as_str().unwrap().parse().unwrap()
@@ -75,19 +19,19 @@ fn base(v: &Value) -> u64 {
 
 #[test]
 fn keys_on_a_temp_dir() {
-    let env = Env::new("http://127.0.0.1:1");
-    let alice = env.json(&["key", "import", "alice", "--dev-account", "1"]);
+    let env = Wallet::temp("http://127.0.0.1:1");
+    let alice = env.json(None, &["key", "import", "alice", "--dev-account", "1"]);
     assert_eq!(
         alice["address"],
         infernet_types::dev_accounts()[1].address.to_string()
     );
-    let bob = env.json(&["key", "new", "bob"]);
+    let bob = env.json(None, &["key", "new", "bob"]);
     let phrase = bob["mnemonic"].as_str().unwrap();
     assert_eq!(phrase.split_whitespace().count(), 24);
     // The mnemonic restores the same address.
-    let again = env.json(&["key", "import", "bob2", "--mnemonic", phrase]);
+    let again = env.json(None, &["key", "import", "bob2", "--mnemonic", phrase]);
     assert_eq!(again["address"], bob["address"]);
-    let list = env.json(&["key", "list"]);
+    let list = env.json(None, &["key", "list"]);
     let names: Vec<&str> = list
         .as_array()
         .unwrap()
@@ -95,7 +39,7 @@ fn keys_on_a_temp_dir() {
         .map(|k| k["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["alice", "bob", "bob2"]);
-    let shown = env.json(&["key", "show", "alice", "--reply-key"]);
+    let shown = env.json(None, &["key", "show", "alice", "--reply-key"]);
     let reply = infernet_types::dev_accounts()[1]
         .identity()
         .reply_secret()
@@ -111,14 +55,14 @@ fn keys_on_a_temp_dir() {
         env.fails(&["key", "new", "alice"])
             .contains("already exists")
     );
-    std::fs::write(env.dir.path().join("pw"), "wrong\n").unwrap();
+    std::fs::write(env.password_file(), "wrong\n").unwrap();
     assert!(
         env.fails(&["key", "show", "alice", "--reply-key"])
             .contains("wrong password for key \"alice\"")
     );
     let out = Command::new(WALLET)
         .args(["--wallet-dir"])
-        .arg(env.dir.path().join("wallet"))
+        .arg(env.wallet_dir())
         .args(["--no-input", "key", "show", "alice", "--reply-key"])
         .env_remove("INFERNET_PASSWORD")
         .output()
@@ -128,9 +72,9 @@ fn keys_on_a_temp_dir() {
     // INFERNET_PASSWORD is the second source.
     let out = Command::new(WALLET)
         .args(["--json", "--wallet-dir"])
-        .arg(env.dir.path().join("wallet"))
+        .arg(env.wallet_dir())
         .args(["--no-input", "key", "show", "alice", "--reply-key"])
-        .env("INFERNET_PASSWORD", "correct horse")
+        .env("INFERNET_PASSWORD", infernet_testkit::wallet::PASSWORD)
         .output()
         .unwrap();
     assert!(
@@ -147,8 +91,8 @@ fn keys_on_a_temp_dir() {
 
 #[test]
 fn unreachable_node_and_completions() {
-    let env = Env::new("http://127.0.0.1:1");
-    env.json(&["key", "import", "a", "--dev-account", "0"]);
+    let env = Wallet::temp("http://127.0.0.1:1");
+    env.json(None, &["key", "import", "a", "--dev-account", "0"]);
     let err = env.fails(&["balance"]);
     assert!(
         err.contains("cannot reach an Infernet node at http://127.0.0.1:1"),
@@ -160,44 +104,44 @@ fn unreachable_node_and_completions() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("infernet-wallet"));
 }
 
-#[path = "support/node.rs"]
-mod node;
-
 #[test]
 fn accounts_transactions_and_explorer_on_a_dev_node() {
-    let node = node::start();
-    let env = Env::new(&node.rpc);
+    let node = Node::start_dev();
+    let env = Wallet::temp(node.rpc.clone());
     // Dev account 1 (account 0 receives the block rewards, so its balance moves on its own).
-    env.json(&["key", "import", "alice", "--dev-account", "1"]);
-    let bob = env.json(&["key", "new", "bob"]);
+    env.json(None, &["key", "import", "alice", "--dev-account", "1"]);
+    let bob = env.json(None, &["key", "new", "bob"]);
     let bob_addr = bob["address"].as_str().unwrap();
-    let before = base(&env.json(&["--key", "alice", "balance"])["balance"]);
+    let before = base(&env.json(None, &["--key", "alice", "balance"])["balance"]);
     assert_eq!(before, 1_000_000 * 1_000_000_000);
 
-    let sent = env.json(&["--key", "alice", "send", "bob", "1.5", "--wait"]);
+    let sent = env.json(None, &["--key", "alice", "send", "bob", "1.5", "--wait"]);
     let fee = base(&sent["fee"]);
     assert!(fee > 0);
     let height = sent["block_height"].as_u64().unwrap();
-    let after = base(&env.json(&["--key", "alice", "balance"])["balance"]);
+    let after = base(&env.json(None, &["--key", "alice", "balance"])["balance"]);
     assert_eq!(
         before - after,
         1_500_000_000 + fee,
         "moved by exactly amount + fee"
     );
-    let b = env.json(&["balance", bob_addr]);
+    let b = env.json(None, &["balance", bob_addr]);
     assert_eq!(base(&b["balance"]), 1_500_000_000);
 
     // Base units with an explicit unit.
-    let sent2 = env.json(&["--key", "bob", "send", "alice", "1000base", "--wait"]);
-    let bob_after = base(&env.json(&["balance", "bob"])["balance"]);
+    let sent2 = env.json(
+        None,
+        &["--key", "bob", "send", "alice", "1000base", "--wait"],
+    );
+    let bob_after = base(&env.json(None, &["balance", "bob"])["balance"]);
     assert_eq!(bob_after, 1_500_000_000 - 1000 - base(&sent2["fee"]));
 
     // tx and explorer views.
     let txid = sent["txid"].as_str().unwrap();
-    let tx = env.json(&["tx", txid]);
+    let tx = env.json(None, &["tx", txid]);
     assert_eq!(tx["status"], "confirmed");
     assert_eq!(tx["block_height"].as_u64(), Some(height));
-    let block = env.json(&["explore", "block", &height.to_string()]);
+    let block = env.json(None, &["explore", "block", &height.to_string()]);
     assert!(
         block["transactions"]
             .as_array()
@@ -205,9 +149,9 @@ fn accounts_transactions_and_explorer_on_a_dev_node() {
             .iter()
             .any(|t| t["txid"] == txid)
     );
-    let by_hash = env.json(&["explore", "block", block["hash"].as_str().unwrap()]);
+    let by_hash = env.json(None, &["explore", "block", block["hash"].as_str().unwrap()]);
     assert_eq!(by_hash["height"].as_u64(), Some(height));
-    let tip = env.json(&["explore", "tip"]);
+    let tip = env.json(None, &["explore", "tip"]);
     assert_eq!(tip["chain_id"], 1337);
     assert!(tip["tip"]["height"].as_u64().unwrap() >= height);
     // The fee rate comes from the node (dev spec: 10 base units per byte); `--verbose` would
@@ -234,9 +178,9 @@ fn accounts_transactions_and_explorer_on_a_dev_node() {
     assert!(err.contains("needs 5.0000"), "{err}");
     let err = env.fails(&["--key", "bob", "prompt", "hello"]);
     assert!(err.contains("no miner serves"), "{err}");
-    assert_eq!(env.json(&["models"]), serde_json::json!([]));
+    assert_eq!(env.json(None, &["models"]), serde_json::json!([]));
     assert!(
-        env.json(&["--key", "bob", "records", "list"])
+        env.json(None, &["--key", "bob", "records", "list"])
             .as_array()
             .unwrap()
             .is_empty()

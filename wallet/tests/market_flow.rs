@@ -10,22 +10,23 @@
 //! listed again. The second flow covers a wrong delivered key (caught, complained about on
 //! chain, shown in Alice's history), a lapsed listing and a refund at the deadline.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use infernet_crypto::{Hash, Identity, RecordKey};
 use infernet_rpc::client::{HttpClient, InfernetApiClient, http_client};
 use infernet_rpc::views::{ListingFilter, ListingStatus};
 use infernet_rpc::{Address as RpcAddress, H256};
+use infernet_testkit::Wallet;
+use infernet_testkit::tx::{self, Fee};
+use infernet_testkit::wallet::json_ok;
 use infernet_types::RegisterModel;
 use infernet_types::{Amount, ChainSpec, ParentModel, TxKind, dev_accounts};
-use infernet_wallet::tx;
 use serde_json::Value;
 
 #[path = "support/miner.rs"]
 mod miner;
 
-const WALLET: &str = env!("CARGO_BIN_EXE_infernet-wallet");
 const CHAIN_ID: u64 = 1337;
 const PROMPTS: [&str; 3] = ["What is 2+2?", "Name a colour.", "Say hi."];
 
@@ -35,7 +36,7 @@ async fn send(client: &HttpClient, id: &Identity, kind: TxKind) {
         .await
         .unwrap()
         .next_nonce;
-    let signed = tx::sign(id, CHAIN_ID, nonce, Amount(10), kind).unwrap();
+    let signed = tx::sign(id, CHAIN_ID, nonce, Fee::PerByte(Amount(10)), kind);
     let txid = client.tx_send(tx::to_hex(&signed)).await.unwrap();
     wait_mined(client, txid).await;
 }
@@ -49,37 +50,16 @@ async fn balance(client: &HttpClient, a: &infernet_crypto::Address) -> u64 {
         .0
 }
 
+/// The test kit's wallet runner (`--json`), as `key`, with its wallet under `dir`.
 fn wallet(dir: &std::path::Path, rpc: &str, key: &str, args: &[&str]) -> Command {
-    let mut c = Command::new(WALLET);
-    c.arg("--rpc")
-        .arg(rpc)
-        .arg("--wallet-dir")
-        .arg(dir.join("wallet"))
-        .arg("--password-file")
-        .arg(dir.join("pw"))
-        .args(["--no-input", "--json", "--key", key])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    c
-}
-
-fn json_ok(out: std::process::Output) -> Value {
-    assert!(
-        out.status.success(),
-        "wallet failed: {}{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    Wallet::new(dir, rpc).cmd(Some(key), args)
 }
 
 /// Runs the wallet off the async runtime and returns its JSON output.
 async fn run_json(c: Command) -> Value {
     let mut c = c;
     json_ok(
-        tokio::task::spawn_blocking(move || c.output())
+        &tokio::task::spawn_blocking(move || c.output())
             .await
             .unwrap()
             .unwrap(),
@@ -145,10 +125,9 @@ async fn setup(prompts: &[&str], lineage: bool) -> Env {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_owned();
     let d = d.as_path();
-    std::fs::write(d.join("pw"), "pw\n").unwrap();
     for (name, n) in [("alice", "1"), ("bob", "2")] {
         json_ok(
-            wallet(
+            &wallet(
                 d,
                 &daemon.rpc,
                 name,
@@ -217,7 +196,7 @@ async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
     assert!(err.contains("only the owner can list it"), "{err}");
 
     // Alice lists the bundle.
-    let listed = json_ok(wallet(d, &daemon.rpc, "alice", &args).output().unwrap());
+    let listed = json_ok(&wallet(d, &daemon.rpc, "alice", &args).output().unwrap());
     let listing = listed["listing_id"].as_str().unwrap().to_owned();
     assert_eq!(listed["records"], serde_json::json!(ids));
     assert_eq!(listed["price"]["base"], "3000000001");
@@ -251,14 +230,14 @@ async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
 
     // Bob browses and sees counts, never content.
     let all = json_ok(
-        wallet(d, &daemon.rpc, "bob", &["market", "listings"])
+        &wallet(d, &daemon.rpc, "bob", &["market", "listings"])
             .output()
             .unwrap(),
     );
     assert_eq!(all[0]["listing_id"], listing);
     assert_eq!(all[0]["summary"]["records"], 3);
     let shown = json_ok(
-        wallet(d, &daemon.rpc, "bob", &["market", "show", &listing])
+        &wallet(d, &daemon.rpc, "bob", &["market", "show", &listing])
             .output()
             .unwrap(),
     );
@@ -302,7 +281,7 @@ async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
         balance(&client, &parent_owner).await,
     );
     let bought = json_ok(
-        wallet(
+        &wallet(
             d,
             &daemon.rpc,
             "bob",
@@ -320,7 +299,7 @@ async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
             .0,
     );
     let delivered = json_ok(
-        wallet(d, &daemon.rpc, "alice", &["market", "watch", "--once"])
+        &wallet(d, &daemon.rpc, "alice", &["market", "watch", "--once"])
             .output()
             .unwrap(),
     );
@@ -344,7 +323,7 @@ async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
 
     // Bob verifies provenance and reads Alice's prompts.
     let v = json_ok(
-        wallet(d, &daemon.rpc, "bob", &["market", "verify", &listing])
+        &wallet(d, &daemon.rpc, "bob", &["market", "verify", &listing])
             .output()
             .unwrap(),
     );
@@ -352,7 +331,7 @@ async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
     assert_eq!(v["records"].as_array().unwrap().len(), 3);
     for (i, id) in ids.iter().enumerate() {
         let dec = json_ok(
-            wallet(d, &daemon.rpc, "bob", &["records", "decrypt", id])
+            &wallet(d, &daemon.rpc, "bob", &["records", "decrypt", id])
                 .output()
                 .unwrap(),
         );
@@ -364,7 +343,7 @@ async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
     // Bob's export: three conversations, user messages as Alice typed them.
     let jsonl = d.join("bought.jsonl");
     let exported = json_ok(
-        wallet(
+        &wallet(
             d,
             &daemon.rpc,
             "bob",
@@ -407,7 +386,7 @@ async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
 
     // The explorer: the listing with its delivered purchase, and each record's history.
     let ex = json_ok(
-        wallet(d, &daemon.rpc, "bob", &["explore", "listing", &listing])
+        &wallet(d, &daemon.rpc, "bob", &["explore", "listing", &listing])
             .output()
             .unwrap(),
     );
@@ -417,7 +396,7 @@ async fn a_bundle_is_listed_bought_delivered_by_watch_and_verified() {
     assert_eq!(ex["seller_history"]["delivered"], 1);
     assert!(!ex.to_string().contains(PROMPTS[0]));
     let rec = json_ok(
-        wallet(d, &daemon.rpc, "bob", &["explore", "record", &ids[1]])
+        &wallet(d, &daemon.rpc, "bob", &["explore", "record", &ids[1]])
             .output()
             .unwrap(),
     );
@@ -526,7 +505,7 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
     //    1. and 2. run. Carol sends nothing else, so her balance tells the refund exactly.
     let carol = dev_accounts()[3].identity();
     json_ok(
-        wallet(
+        &wallet(
             d,
             &daemon.rpc,
             "carol",
@@ -536,7 +515,7 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
         .unwrap(),
     );
     let l = json_ok(
-        wallet(
+        &wallet(
             d,
             &daemon.rpc,
             "alice",
@@ -549,7 +528,7 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
     wait_mined(&client, hash_of(&l["listing_id"])).await;
     let c0 = balance(&client, &carol.address()).await;
     let bought = json_ok(
-        wallet(
+        &wallet(
             d,
             &daemon.rpc,
             "carol",
@@ -575,7 +554,7 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
 
     // 1. A dishonest seller delivers a well-formed box holding a random key.
     let l = json_ok(
-        wallet(
+        &wallet(
             d,
             &daemon.rpc,
             "alice",
@@ -587,7 +566,7 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
     let listing = l["listing_id"].as_str().unwrap().to_owned();
     wait_mined(&client, hash_of(&l["listing_id"])).await;
     let bought = json_ok(
-        wallet(
+        &wallet(
             d,
             &daemon.rpc,
             "bob",
@@ -644,7 +623,7 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
     assert_eq!(first["complaints"][0]["record_index"], 0);
     wait_mined(&client, hash_of(&first["complaints"][0]["txid"])).await;
     let hist = json_ok(
-        wallet(
+        &wallet(
             d,
             &daemon.rpc,
             "alice",
@@ -665,7 +644,7 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
         ["market", "show", listing.as_str()],
         ["explore", "listing", listing.as_str()],
     ] {
-        let v = json_ok(wallet(d, &daemon.rpc, "alice", &args).output().unwrap());
+        let v = json_ok(&wallet(d, &daemon.rpc, "alice", &args).output().unwrap());
         assert_eq!(v["seller_history"]["complaints"], 1, "{v}");
         assert_eq!(v["complaints"][0]["buyer"], bob.address().to_string());
         assert_eq!(v["complaints"][0]["record"], r0);
@@ -673,7 +652,7 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
         assert_eq!(v["purchase_detail"]["buyer"], bob.address().to_string());
     }
     let c = json_ok(
-        wallet(
+        &wallet(
             d,
             &daemon.rpc,
             "alice",
@@ -740,7 +719,7 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
     // 2. A listing that lapses cannot be bought and moves nothing.
     let tip = client.chain_get_tip().await.unwrap().height;
     let l = json_ok(
-        wallet(
+        &wallet(
             d,
             &daemon.rpc,
             "alice",
@@ -782,7 +761,7 @@ async fn a_wrong_key_is_caught_a_lapsed_listing_moves_nothing_and_an_undelivered
         .unwrap();
     assert!(p.refunded_at.is_some() && p.delivered_at.is_none(), "{p:?}");
     let open = json_ok(
-        wallet(d, &daemon.rpc, "bob", &["market", "listings"])
+        &wallet(d, &daemon.rpc, "bob", &["market", "listings"])
             .output()
             .unwrap(),
     );

@@ -14,18 +14,16 @@ use infernet_crypto::{Hash, Identity, RecordKey, ReplyPublicKey, record, seal};
 use infernet_rpc::client::{HttpClient, InfernetApiClient, http_client};
 use infernet_rpc::views::{JobStatus, TxKindView};
 use infernet_rpc::{Address as RpcAddress, H256};
+use infernet_testkit::tx::{self, Fee};
+use infernet_testkit::wallet::json_ok;
+use infernet_testkit::{Node, Wallet};
 use infernet_types::{
     Amount, Attestation, ChainSpec, Encode, Offer, Receipt, RecordPlaintext, SamplingParams,
     TxKind, dev_accounts, sealing,
 };
 use infernet_types::{PostResult, RegisterMiner, RegisterModel};
-use infernet_wallet::tx;
 use serde_json::Value;
 
-#[path = "support/node.rs"]
-mod node;
-
-const WALLET: &str = env!("CARGO_BIN_EXE_infernet-wallet");
 const CHAIN_ID: u64 = 1337;
 const PRICE_IN: u64 = 1_000;
 const PRICE_OUT: u64 = 2_000;
@@ -37,7 +35,7 @@ async fn send(client: &HttpClient, id: &Identity, kind: TxKind) -> Hash {
         .await
         .unwrap()
         .next_nonce;
-    let signed = tx::sign(id, CHAIN_ID, nonce, Amount(10), kind).unwrap();
+    let signed = tx::sign(id, CHAIN_ID, nonce, Fee::PerByte(Amount(10)), kind);
     let txid = client.tx_send(tx::to_hex(&signed)).await.unwrap();
     wait_confirmed(client, txid).await;
     Hash(txid.0)
@@ -175,44 +173,22 @@ fn wallet(dir: &std::path::Path, rpc: &str, args: &[&str]) -> Command {
     wallet_as(dir, rpc, "user", args)
 }
 
+/// The test kit's wallet runner (`--json`), as `key`, with its wallet under `dir`.
 fn wallet_as(dir: &std::path::Path, rpc: &str, key: &str, args: &[&str]) -> Command {
-    let mut c = Command::new(WALLET);
-    c.arg("--rpc")
-        .arg(rpc)
-        .arg("--wallet-dir")
-        .arg(dir.join("wallet"))
-        .arg("--password-file")
-        .arg(dir.join("pw"))
-        .args(["--no-input", "--json", "--key", key])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    c
-}
-
-fn json_ok(out: std::process::Output) -> Value {
-    assert!(
-        out.status.success(),
-        "wallet failed: {}{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    Wallet::new(dir, rpc).cmd(Some(key), args)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prompt_is_served_decrypted_paid_and_exported_and_an_unserved_job_is_refunded() {
-    let node = node::start();
+    let node = Node::start_dev();
     let client = http_client(&node.rpc).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("pw"), "pw\n").unwrap();
     let accounts = dev_accounts();
     let user = accounts[1].identity();
     let miner = accounts[3].identity();
     let owner = accounts[4].identity();
     json_ok(
-        wallet(
+        &wallet(
             dir.path(),
             &node.rpc,
             &["key", "import", "user", "--dev-account", "1"],
@@ -254,7 +230,7 @@ async fn prompt_is_served_decrypted_paid_and_exported_and_an_unserved_job_is_ref
     )
     .await;
     let listed = json_ok(
-        wallet(dir.path(), &node.rpc, &["miners", "--model", "tiny-test"])
+        &wallet(dir.path(), &node.rpc, &["miners", "--model", "tiny-test"])
             .output()
             .unwrap(),
     );
@@ -362,7 +338,7 @@ async fn prompt_is_served_decrypted_paid_and_exported_and_an_unserved_job_is_ref
     .await;
 
     let out = json_ok(
-        tokio::task::spawn_blocking(move || child.wait_with_output())
+        &tokio::task::spawn_blocking(move || child.wait_with_output())
             .await
             .unwrap()
             .unwrap(),
@@ -394,14 +370,14 @@ async fn prompt_is_served_decrypted_paid_and_exported_and_an_unserved_job_is_ref
 
     // Records: owned by the user, decrypt, export.
     let list = json_ok(
-        wallet(dir.path(), &node.rpc, &["records", "list"])
+        &wallet(dir.path(), &node.rpc, &["records", "list"])
             .output()
             .unwrap(),
     );
     assert_eq!(list[0]["id"], hex::encode(job_id.0));
     assert_eq!(list[0]["owner"], user.address().to_string());
     let dec = json_ok(
-        wallet(
+        &wallet(
             dir.path(),
             &node.rpc,
             &["records", "decrypt", &hex::encode(job_id.0)],
@@ -415,7 +391,7 @@ async fn prompt_is_served_decrypted_paid_and_exported_and_an_unserved_job_is_ref
     );
     let jsonl = dir.path().join("out.jsonl");
     json_ok(
-        wallet(
+        &wallet(
             dir.path(),
             &node.rpc,
             &[
@@ -487,12 +463,12 @@ async fn prompt_is_served_decrypted_paid_and_exported_and_an_unserved_job_is_ref
     // Transfer: the record key is sealed to the new owner, who can decrypt; the old can't.
     let rid = hex::encode(job_id.0);
     json_ok(
-        wallet(dir.path(), &node.rpc, &["key", "new", "bob"])
+        &wallet(dir.path(), &node.rpc, &["key", "new", "bob"])
             .output()
             .unwrap(),
     );
     let bob = json_ok(
-        wallet(
+        &wallet(
             dir.path(),
             &node.rpc,
             &["key", "show", "bob", "--reply-key"],
@@ -501,7 +477,7 @@ async fn prompt_is_served_decrypted_paid_and_exported_and_an_unserved_job_is_ref
         .unwrap(),
     );
     let moved = json_ok(
-        wallet(
+        &wallet(
             dir.path(),
             &node.rpc,
             &[
@@ -519,13 +495,13 @@ async fn prompt_is_served_decrypted_paid_and_exported_and_an_unserved_job_is_ref
     let txid: infernet_crypto::Hash = moved["txid"].as_str().unwrap().parse().unwrap();
     wait_confirmed(&client, H256(txid.0)).await;
     let shown = json_ok(
-        wallet(dir.path(), &node.rpc, &["records", "show", &rid])
+        &wallet(dir.path(), &node.rpc, &["records", "show", &rid])
             .output()
             .unwrap(),
     );
     assert_eq!(shown["owner"], bob["address"]);
     let dec = json_ok(
-        wallet_as(dir.path(), &node.rpc, "bob", &["records", "decrypt", &rid])
+        &wallet_as(dir.path(), &node.rpc, "bob", &["records", "decrypt", &rid])
             .output()
             .unwrap(),
     );

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use infernet_node::{Node, NodeConfig, NodeHandle};
 use infernet_rpc::client::{InfernetApiClient, http_client};
 use infernet_rpc::views::TxStatus;
-use infernet_types::Transfer;
-use infernet_types::{Amount, ChainSpec, Encode, Transaction, TxKind, dev_accounts};
+use infernet_testkit::tx::{self, Fee};
+use infernet_types::{Amount, ChainSpec, dev_accounts};
 
 async fn wait_tip(node: &NodeHandle, hash: infernet_rpc::H256, secs: u64) -> bool {
     let client = http_client(&node.rpc_url()).unwrap();
@@ -23,19 +23,15 @@ async fn wait_tip(node: &NodeHandle, hash: infernet_rpc::H256, secs: u64) -> boo
 
 fn transfer(nonce: u64, amount: u64) -> (String, infernet_types::Address) {
     let accounts = dev_accounts();
-    let from = &accounts[0];
     let to = accounts[1].address;
-    let tx = Transaction {
-        sender: from.address,
+    let tx = tx::sign(
+        &accounts[0].identity(),
+        ChainSpec::DEV_CHAIN_ID,
         nonce,
-        fee: Amount(10_000),
-        kind: TxKind::Transfer(Transfer {
-            to,
-            amount: Amount(amount),
-        }),
-    }
-    .sign(&from.identity(), ChainSpec::DEV_CHAIN_ID);
-    (hex::encode(tx.encode()), to)
+        Fee::Fixed(Amount(10_000)),
+        tx::transfer(to, amount),
+    );
+    (tx::to_hex(&tx), to)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
