@@ -1,10 +1,10 @@
 //! What every command runs with: the global flags ([`GlobalArgs`]), and the context built
-//! from them ([`Ctx`]): the wallet directory and its password sources, the key to use, the
+//! from them (`Ctx`): the wallet directory and its password sources, the key to use, the
 //! output mode, and the node's JSON-RPC client (connected on first use, so key commands work
 //! without a node).
 //!
-//! [`call!`](call) calls one RPC method and turns a client error into one a person can act
-//! on ([`rpc_err`]).
+//! `call!` calls one RPC method and turns a client error into one a person can act
+//! on (`rpc_err`).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;

@@ -7,7 +7,7 @@
 //! bought listing, `--complain` to post an on-chain `Complain` per failed record), `complain`
 //! (one complaint by hand) and `complaints` (the chain's, by seller or purchase). Sellers'
 //! histories come from the chain (`state_getSellerStats`), so every buyer sees the same one.
-//! `explore listing` reuses [`listing_detail`].
+//! `explore listing` reuses `listing_detail`.
 
 use std::collections::HashSet;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! What the commands ask the node for again and again: the chain the wallet signs for
-//! ([`ChainCtx`]), the next nonce, submitting a signed transaction after checking the sender
+//! (`ChainCtx`), the next nonce, submitting a signed transaction after checking the sender
 //! can pay, waiting for a confirmation, walking every page of a paged method
-//! ([`all_pages!`](all_pages)), and parsing hashes typed by people.
+//! (`all_pages!`), and parsing hashes typed by people.
 
 use std::str::FromStr;
 use std::time::Duration;
