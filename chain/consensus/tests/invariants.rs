@@ -331,11 +331,25 @@ fn candidates(
         };
         let n = *next.entry(from).or_insert_with(|| chain.nonce(&ids[from]));
         let tx = sign_tx(spec, &ids[from], n + nonce_skew, kind.clone());
-        match kind {
-            TxKind::SubmitJob(_) => seen.jobs.push(tx.txid()),
-            TxKind::ListRecords(_) => seen.listings.push(tx.txid()),
-            TxKind::Buy(_) => seen.purchases.push(tx.txid()),
-            _ => {}
+        // Remember the ids later steps refer to (the jobs, listings and purchases created).
+        let created = match kind {
+            TxKind::SubmitJob(_) => Some(&mut seen.jobs),
+            TxKind::ListRecords(_) => Some(&mut seen.listings),
+            TxKind::Buy(_) => Some(&mut seen.purchases),
+            TxKind::Transfer(_)
+            | TxKind::RegisterModel(_)
+            | TxKind::RegisterMiner(_)
+            | TxKind::UpdateMiner(_)
+            | TxKind::Unregister
+            | TxKind::PostResult(_)
+            | TxKind::TransferRecord(_)
+            | TxKind::CancelListing(_)
+            | TxKind::Deliver(_)
+            | TxKind::RateJob(_)
+            | TxKind::Complain(_) => None,
+        };
+        if let Some(ids) = created {
+            ids.push(tx.txid());
         }
         // Keep the sender's nonce in step only if the block builder accepts the transaction
         // after those already chosen, so one failure does not invalidate the rest.

@@ -67,34 +67,36 @@ impl JobRequest {
     /// The job in `tx`, if it is a `SubmitJob`.
     #[must_use]
     pub fn from_tx(tx: &SignedTransaction) -> Option<Self> {
-        match &tx.tx.kind {
-            TxKind::SubmitJob(SubmitJob {
-                miner,
-                model,
-                sealed_prompt,
-                reply_key,
-                max_input_tokens,
-                max_output_tokens,
-                sampling,
-                expiry,
-                require_attestation,
-                ..
-            }) => Some(JobRequest {
-                id: tx.txid(),
-                user: tx.tx.sender,
-                nonce: tx.tx.nonce,
-                miner: *miner,
-                model: *model,
-                sealed_prompt: sealed_prompt.clone(),
-                reply_key: *reply_key,
-                max_input_tokens: *max_input_tokens,
-                max_output_tokens: *max_output_tokens,
-                sampling: *sampling,
-                expiry: *expiry,
-                require_attestation: *require_attestation,
-            }),
-            _ => None,
-        }
+        // Only a job request is served; every other kind is not the daemon's business.
+        let TxKind::SubmitJob(SubmitJob {
+            miner,
+            model,
+            sealed_prompt,
+            reply_key,
+            max_input_tokens,
+            max_output_tokens,
+            sampling,
+            expiry,
+            require_attestation,
+            ..
+        }) = &tx.tx.kind
+        else {
+            return None;
+        };
+        Some(JobRequest {
+            id: tx.txid(),
+            user: tx.tx.sender,
+            nonce: tx.tx.nonce,
+            miner: *miner,
+            model: *model,
+            sealed_prompt: sealed_prompt.clone(),
+            reply_key: *reply_key,
+            max_input_tokens: *max_input_tokens,
+            max_output_tokens: *max_output_tokens,
+            sampling: *sampling,
+            expiry: *expiry,
+            require_attestation: *require_attestation,
+        })
     }
 }
 
