@@ -57,7 +57,7 @@ impl<'a, V: StateView + ?Sized> Executor<'a, V> {
             None => Ok(None),
             Some(v) => E::from_value(v)
                 .map(Some)
-                .map_err(|_| corrupt::<E>(id).into()),
+                .ok_or_else(|| corrupt::<E>(id).into()),
         }
     }
 

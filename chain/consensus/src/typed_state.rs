@@ -24,8 +24,8 @@ pub trait StateEntry {
     const NAME: &'static str;
     /// The key of the entry `id`.
     fn key(id: &Self::Id) -> StateKey;
-    /// The typed value, or the value back when it is of another type.
-    fn from_value(value: StateValue) -> Result<Self::Value, StateValue>;
+    /// The typed value, or `None` when the value is of another type.
+    fn from_value(value: StateValue) -> Option<Self::Value>;
     /// Wraps a typed value.
     fn into_value(value: Self::Value) -> StateValue;
 }
@@ -45,10 +45,10 @@ macro_rules! entry {
             fn key(id: &$id) -> StateKey {
                 StateKey::$key(*id)
             }
-            fn from_value(value: StateValue) -> Result<$value, StateValue> {
+            fn from_value(value: StateValue) -> Option<$value> {
                 match value {
-                    StateValue::$variant(v) => Ok(v),
-                    other => Err(other),
+                    StateValue::$variant(v) => Some(v),
+                    _ => None,
                 }
             }
             fn into_value(value: $value) -> StateValue {
@@ -141,10 +141,10 @@ impl StateEntry for Complaint {
     fn key(id: &(PurchaseId, u32)) -> StateKey {
         StateKey::Complaint(id.0, id.1)
     }
-    fn from_value(value: StateValue) -> Result<Complaint, StateValue> {
+    fn from_value(value: StateValue) -> Option<Complaint> {
         match value {
-            StateValue::Complaint(c) => Ok(c),
-            other => Err(other),
+            StateValue::Complaint(c) => Some(c),
+            _ => None,
         }
     }
     fn into_value(value: Complaint) -> StateValue {
