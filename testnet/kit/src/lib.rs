@@ -13,6 +13,8 @@
 //!
 //! It leaves to each test what is specific to it (models, keys, scans, assertions), and links
 //! none of the binaries' libraries: it drives them as processes only.
+// Test-only code (a dev-dependency of the test suites): a step that cannot go on is a failed
+// test, and its panic message is the report, so unwrap is the intended failure mode here.
 #![allow(clippy::unwrap_used)]
 
 pub mod bin;
