@@ -23,25 +23,9 @@ use serde::Serialize;
 
 use super::MarketError;
 
-/// One model of a record's fork lineage, as the sale walks it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LineageLink {
-    /// The model's owner.
-    pub owner: Address,
-    /// The model's share to its parent, basis points (ignored for the last link).
-    pub parent_share_bps: u16,
-}
-
-/// Who gets paid for one record of a sale.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordPayees {
-    /// The miner that produced the record (its receipt's miner).
-    pub miner: Address,
-    /// The record's model first, then its registered ancestors, at most the chain's
-    /// `max_lineage_depth` models ([`lineage_of`] builds it); empty when the model is not
-    /// registered.
-    pub lineage: Vec<LineageLink>,
-}
+/// The lineage links and per-record payees of a sale are the chain's own types, so the wallet
+/// computes a split exactly as consensus does.
+pub use infernet_types::money::{LineageLink, RecordPayees};
 
 /// A model as [`lineage_of`] needs it: its owner and its parent with the parent's share.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,17 +53,10 @@ pub fn lineage_of(
             }),
         }))
     });
-    let links = match links {
+    match links {
         Ok(links) => links,
         Err(never) => match never {},
-    };
-    links
-        .into_iter()
-        .map(|l| LineageLink {
-            owner: l.owner,
-            parent_share_bps: l.parent_share_bps,
-        })
-        .collect()
+    }
 }
 
 /// Why an address is credited.
@@ -153,21 +130,7 @@ pub fn sale_split(
             owner_bps: u32::from(rates.model_owner_bps),
         });
     }
-    let payees: Vec<money::RecordPayees> = records
-        .iter()
-        .map(|r| money::RecordPayees {
-            miner: r.miner,
-            lineage: r
-                .lineage
-                .iter()
-                .map(|l| money::LineageLink {
-                    owner: l.owner,
-                    parent_share_bps: l.parent_share_bps,
-                })
-                .collect(),
-        })
-        .collect();
-    let sale = money::sale_split(price, &payees, rates)
+    let sale = money::sale_split(price, records, rates)
         .map_err(|e| MarketError::Overflow { what: e.what })?;
     let mut split = Split::default();
     for (r, part) in records.iter().zip(&sale.records) {
